@@ -1,0 +1,1 @@
+//! Placeholder; the edge helper owns this crate.

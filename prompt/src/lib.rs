@@ -1,0 +1,1 @@
+//! Placeholder; the prompt helper owns this crate.

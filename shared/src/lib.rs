@@ -1,0 +1,21 @@
+//! Tessera's protocol and crypto core, shared by the edge, the prompt, the device and
+//! relying-party backends.
+//!
+//! This crate owns every wire type (`v1`), one-time passwords (`otp`), the HS512 compact
+//! JWS used by Duo-compatible clients (`jws`), the Duo Web SDK v4 token rules on both sides
+//! (`duo` for the verifier, `rp` for relying parties), and pure policy state machines
+//! (`policy`).
+//!
+//! Architecture invariant: no I/O, no clock and no randomness source in here. Time arrives
+//! as Unix seconds and random values as arguments, so every function is deterministic and
+//! builds unchanged for native targets and `wasm32-unknown-unknown`.
+
+pub mod duo;
+pub mod jws;
+pub mod otp;
+pub mod policy;
+pub mod rp;
+pub mod secret;
+pub mod v1;
+
+pub use secret::{SecretBytes, SecretString};

@@ -74,10 +74,11 @@ pub fn verify_authorize_request(
             return Err(TokenError::InvalidClaim("aud"));
         }
     }
-    if let Some(iss) = claims.get("iss") {
-        if iss.as_str() != Some(client_id) {
-            return Err(TokenError::InvalidClaim("iss"));
-        }
+    if claims
+        .get("iss")
+        .is_some_and(|iss| iss.as_str() != Some(client_id))
+    {
+        return Err(TokenError::InvalidClaim("iss"));
     }
     let username = required_str(&claims, "duo_uname")?;
     if username.is_empty()

@@ -16,6 +16,7 @@ pub mod otp;
 pub mod policy;
 pub mod rp;
 pub mod secret;
+pub mod signing;
 pub mod v1;
 
 pub use secret::{SecretBytes, SecretString};

@@ -161,10 +161,10 @@ impl Client {
         if string("preferred_username")? != username {
             return Err(IdTokenError::Mismatch("preferred_username"));
         }
-        if let Some(expected) = nonce {
-            if string("nonce")? != expected {
-                return Err(IdTokenError::Mismatch("nonce"));
-            }
+        if let Some(expected) = nonce
+            && string("nonce")? != expected
+        {
+            return Err(IdTokenError::Mismatch("nonce"));
         }
         let result = document
             .pointer("/auth_result/result")

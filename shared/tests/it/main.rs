@@ -1,0 +1,3 @@
+//! The integration tests of `tessera-shared`: one binary (see `STYLE.md`).
+
+mod interop;

@@ -1,0 +1,684 @@
+//! Cloudflare Workers glue: the fetch event, the `Account` and `Directory` Durable
+//! Objects over SQLite, the `ASSETS` binding and the environment. Everything here is
+//! translation; decisions live in the core. No binding is ever unwrapped: every failure
+//! becomes the core's JSON error.
+//!
+//! Storage layout (see `docs/api.md`):
+//! - `Account` object, named `["realm","username"]`: tables `account` (one row), `device`,
+//!   `audit`.
+//! - `Directory` object, named `global`: tables `application`, `auth_code`.
+
+use std::cell::Cell;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tessera_shared::SecretString;
+use tessera_shared::policy::LockoutState;
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::{
+    Context, DurableObject, Env, Headers, Method, RequestInit, ResponseBuilder, SqlStorage,
+    SqlStorageValue, State, Stub, durable_object, event, js_sys,
+};
+
+use crate::account::{
+    self, AccountCommand, AccountKey, AccountRecord, AccountReply, AccountStorage, AuditEvent,
+    DeviceRecord, TotpSeed, UserStatus,
+};
+use crate::app::{ClientInfo, Config, Edge, RequestContext};
+use crate::directory::{
+    self, AppRecord, DirectoryCommand, DirectoryReply, DirectoryStorage, Grant,
+};
+use crate::session::SessionKey;
+use crate::store::{Entropy, StoreError, Stores};
+use crate::web::{self, ApiError, MAX_BODY_BYTES};
+
+const ACCOUNTS_BINDING: &str = "ACCOUNTS";
+const DIRECTORY_BINDING: &str = "DIRECTORY";
+const ASSETS_BINDING: &str = "ASSETS";
+/// The skeleton keeps one directory for every realm.
+const DIRECTORY_NAME: &str = "global";
+
+#[event(fetch)]
+async fn fetch(
+    request: worker::Request,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<worker::Response> {
+    let response = match core_request(request).await {
+        Ok((request, client)) => {
+            let config = config(&env);
+            let stores = WorkerStores { env: &env };
+            let edge = Edge {
+                config: &config,
+                stores: &stores,
+                entropy: &CryptoEntropy,
+            };
+            let context = RequestContext { now: now(), client };
+            edge.handle(request, &context).await
+        }
+        Err(error) => error.into_response(),
+    };
+    Ok(worker_response(response))
+}
+
+fn config(env: &Env) -> Config {
+    let read = |name: &str| env.var(name).ok().map(|value| value.to_string());
+    Config {
+        session_key: read("TESSERA_SESSION_KEY").and_then(|key| SessionKey::new(key.as_bytes())),
+        admin_token: read("TESSERA_ADMIN_TOKEN").map(SecretString::from),
+        service_name: read("TESSERA_SERVICE_NAME").unwrap_or_else(|| "Tessera".to_owned()),
+    }
+}
+
+fn now() -> i64 {
+    i64::try_from(worker::Date::now().as_millis() / 1000).unwrap_or(i64::MAX)
+}
+
+/// The platform's request as the core's `http::Request<Vec<u8>>`, with the client's IP
+/// (`CF-Connecting-IP`, set by the platform) and country (`request.cf`).
+async fn core_request(
+    mut request: worker::Request,
+) -> Result<(web::Request, ClientInfo), ApiError> {
+    let url = request.url().map_err(|e| web::internal(&e))?;
+    let method = http::Method::from_bytes(request.method().as_ref().as_bytes())
+        .map_err(|_| ApiError::bad_request("Unknown method."))?;
+    let declared_length = request
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|value| value.parse::<usize>().ok());
+    if declared_length.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return Err(ApiError::new(
+            tessera_shared::v1::ErrorCode::PayloadTooLarge,
+            "The request body is too large.",
+        ));
+    }
+    let body = if method == http::Method::GET || method == http::Method::HEAD {
+        Vec::new()
+    } else {
+        request.bytes().await.map_err(|e| web::internal(&e))?
+    };
+    let mut builder = http::Request::builder().method(method).uri(url.as_str());
+    for (name, value) in request.headers().entries() {
+        builder = builder.header(name, value);
+    }
+    let core = builder.body(body).map_err(|e| web::internal(&e))?;
+    let client = ClientInfo {
+        ip: request.headers().get("cf-connecting-ip").ok().flatten(),
+        country: cf_string(request.inner(), "country"),
+    };
+    Ok((core, client))
+}
+
+/// Reads `request.cf[name]` without the panicking accessors.
+fn cf_string(request: &worker::web_sys::Request, name: &str) -> Option<String> {
+    let cf = js_sys::Reflect::get(request.as_ref(), &JsValue::from_str("cf")).ok()?;
+    if cf.is_undefined() || cf.is_null() {
+        return None;
+    }
+    js_sys::Reflect::get(&cf, &JsValue::from_str(name))
+        .ok()?
+        .as_string()
+}
+
+fn worker_response(response: web::Response) -> worker::Response {
+    let (parts, body) = response.into_parts();
+    let headers = Headers::new();
+    for (name, value) in &parts.headers {
+        if let Ok(value) = value.to_str()
+            && headers.append(name.as_str(), value).is_err()
+        {
+            web::log(&format!("dropped response header {name}"));
+        }
+    }
+    ResponseBuilder::new()
+        .with_status(parts.status.as_u16())
+        .with_headers(headers)
+        .fixed(body)
+}
+
+/// `crypto.getRandomValues`, reached through `globalThis` without panicking paths.
+struct CryptoEntropy;
+
+impl Entropy for CryptoEntropy {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), StoreError> {
+        let fail = |what: &str| StoreError::Backend(format!("crypto.getRandomValues: {what}"));
+        let crypto = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
+            .map_err(|_| fail("no crypto"))?;
+        let function: js_sys::Function =
+            js_sys::Reflect::get(&crypto, &JsValue::from_str("getRandomValues"))
+                .map_err(|_| fail("no function"))?
+                .dyn_into()
+                .map_err(|_| fail("not a function"))?;
+        for chunk in buf.chunks_mut(65_536) {
+            let length = u32::try_from(chunk.len()).map_err(|_| fail("length"))?;
+            let array = js_sys::Uint8Array::new_with_length(length);
+            function.call1(&crypto, &array).map_err(|_| fail("call"))?;
+            array.copy_to(chunk);
+        }
+        Ok(())
+    }
+}
+
+/// Reaches the Durable Objects and the assets through the environment's bindings.
+struct WorkerStores<'a> {
+    env: &'a Env,
+}
+
+fn backend(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(error.to_string())
+}
+
+/// The message an account object receives: which account, and what to do.
+#[derive(Serialize, Deserialize)]
+struct AccountEnvelope {
+    key: AccountKey,
+    command: AccountCommand,
+}
+
+impl WorkerStores<'_> {
+    fn stub(&self, binding: &str, name: &str) -> Result<Stub, StoreError> {
+        self.env
+            .durable_object(binding)
+            .map_err(backend)?
+            .id_from_name(name)
+            .map_err(backend)?
+            .get_stub()
+            .map_err(backend)
+    }
+}
+
+/// One JSON request to an object; a non-200 answer carries the object's error text.
+async fn call<T: Serialize, R: DeserializeOwned>(
+    stub: &Stub,
+    message: &T,
+) -> Result<R, StoreError> {
+    let body = serde_json::to_string(message).map_err(backend)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(JsValue::from_str(&body)));
+    let request =
+        worker::Request::new_with_init("https://object.internal/", &init).map_err(backend)?;
+    let mut response = stub.fetch_with_request(request).await.map_err(backend)?;
+    let text = response.text().await.map_err(backend)?;
+    if response.status_code() != 200 {
+        return Err(StoreError::Backend(text));
+    }
+    serde_json::from_str(&text).map_err(backend)
+}
+
+impl Stores for WorkerStores<'_> {
+    async fn account(
+        &self,
+        key: &AccountKey,
+        command: AccountCommand,
+    ) -> Result<AccountReply, StoreError> {
+        let stub = self.stub(ACCOUNTS_BINDING, &key.object_name())?;
+        let envelope = AccountEnvelope {
+            key: key.clone(),
+            command,
+        };
+        call(&stub, &envelope).await
+    }
+
+    async fn directory(&self, command: DirectoryCommand) -> Result<DirectoryReply, StoreError> {
+        let stub = self.stub(DIRECTORY_BINDING, DIRECTORY_NAME)?;
+        call(&stub, &command).await
+    }
+
+    async fn asset(&self, path: &str) -> Result<Option<web::Response>, StoreError> {
+        let assets = self.env.assets(ASSETS_BINDING).map_err(backend)?;
+        let fetched = assets
+            .fetch(format!("https://assets.internal{path}"), None)
+            .await
+            .map_err(backend)?;
+        let mut response = worker::Response::try_from(fetched).map_err(backend)?;
+        let status = response.status_code();
+        if status == 404 {
+            return Ok(None);
+        }
+        let body = response.bytes().await.map_err(backend)?;
+        let mut core = web::Response::new(body);
+        *core.status_mut() = web::status(status);
+        for (name, value) in response.headers().entries() {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_str(&value),
+            ) {
+                core.headers_mut().append(name, value);
+            }
+        }
+        Ok(Some(core))
+    }
+}
+
+/// Answers an object's `fetch`: the reply as JSON, or the error text with status 500.
+fn object_response<R: Serialize>(
+    result: Result<R, StoreError>,
+) -> worker::Result<worker::Response> {
+    match result.and_then(|reply| serde_json::to_string(&reply).map_err(backend)) {
+        Ok(json) => Ok(ResponseBuilder::new()
+            .with_status(200)
+            .fixed(json.into_bytes())),
+        Err(error) => {
+            web::log(&format!("object error: {error}"));
+            Ok(ResponseBuilder::new()
+                .with_status(500)
+                .fixed(error.to_string().into_bytes()))
+        }
+    }
+}
+
+fn exec(
+    sql: &SqlStorage,
+    query: &str,
+    bindings: Vec<SqlStorageValue>,
+) -> Result<worker::SqlCursor, StoreError> {
+    sql.exec(query, bindings).map_err(backend)
+}
+
+fn rows<T: DeserializeOwned>(
+    sql: &SqlStorage,
+    query: &str,
+    bindings: Vec<SqlStorageValue>,
+) -> Result<Vec<T>, StoreError> {
+    exec(sql, query, bindings)?.to_array().map_err(backend)
+}
+
+fn integer(value: u64) -> Result<SqlStorageValue, StoreError> {
+    i64::try_from(value)
+        .map_err(backend)
+        .and_then(|v| SqlStorageValue::try_from_i64(v).map_err(backend))
+}
+
+// ---------------------------------------------------------------- Account object
+
+const ACCOUNT_SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS account (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        realm TEXT NOT NULL,
+        username TEXT NOT NULL,
+        status TEXT NOT NULL,
+        failures INTEGER NOT NULL DEFAULT 0,
+        locked_since INTEGER
+    )",
+    "CREATE TABLE IF NOT EXISTS device (
+        id TEXT PRIMARY KEY,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        totp_secret TEXT NOT NULL,
+        totp_algorithm TEXT NOT NULL,
+        totp_digits INTEGER NOT NULL,
+        totp_period INTEGER NOT NULL,
+        last_step INTEGER
+    )",
+    "CREATE TABLE IF NOT EXISTS audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        realm TEXT NOT NULL,
+        username TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        application TEXT NOT NULL,
+        txid TEXT NOT NULL,
+        factor TEXT,
+        result TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        ip TEXT,
+        country TEXT
+    )",
+];
+
+/// One user's state. Commands arrive as JSON from the Worker; each runs without an
+/// `await` between its reads and writes, so the object serializes them.
+#[durable_object]
+pub struct Account {
+    state: State,
+    schema_ready: Cell<bool>,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account").finish_non_exhaustive()
+    }
+}
+
+impl DurableObject for Account {
+    fn new(state: State, _env: Env) -> Self {
+        Self {
+            state,
+            schema_ready: Cell::new(false),
+        }
+    }
+
+    async fn fetch(&self, mut request: worker::Request) -> worker::Result<worker::Response> {
+        let text = request.text().await?;
+        let result = serde_json::from_str::<AccountEnvelope>(&text)
+            .map_err(backend)
+            .and_then(|envelope| {
+                let storage = SqlAccount {
+                    sql: self.state.storage().sql(),
+                };
+                ensure_schema(&storage.sql, &self.schema_ready, ACCOUNT_SCHEMA)?;
+                account::execute(&storage, &envelope.key, envelope.command)
+            });
+        object_response(result)
+    }
+}
+
+fn ensure_schema(sql: &SqlStorage, ready: &Cell<bool>, schema: &[&str]) -> Result<(), StoreError> {
+    if !ready.get() {
+        for statement in schema {
+            exec(sql, statement, Vec::new())?;
+        }
+        ready.set(true);
+    }
+    Ok(())
+}
+
+struct SqlAccount {
+    sql: SqlStorage,
+}
+
+#[derive(Deserialize)]
+struct AccountRow {
+    realm: String,
+    username: String,
+    status: String,
+    failures: u32,
+    locked_since: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct DeviceRow {
+    id: String,
+    name: String,
+    totp_secret: String,
+    totp_algorithm: String,
+    totp_digits: u8,
+    totp_period: u64,
+    last_step: Option<u64>,
+}
+
+impl AccountStorage for SqlAccount {
+    fn load(&self) -> Result<Option<AccountRecord>, StoreError> {
+        let accounts: Vec<AccountRow> = rows(
+            &self.sql,
+            "SELECT realm, username, status, failures, locked_since FROM account WHERE id = 1",
+            Vec::new(),
+        )?;
+        let Some(row) = accounts.into_iter().next() else {
+            return Ok(None);
+        };
+        let devices: Vec<DeviceRow> = rows(
+            &self.sql,
+            "SELECT id, name, totp_secret, totp_algorithm, totp_digits, totp_period, last_step
+             FROM device ORDER BY position, id",
+            Vec::new(),
+        )?;
+        let status = UserStatus::parse(&row.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("status {}", row.status)))?;
+        Ok(Some(AccountRecord {
+            realm: row.realm,
+            username: row.username,
+            status,
+            lockout: LockoutState {
+                failures: row.failures,
+                locked_since: row.locked_since,
+            },
+            devices: devices
+                .into_iter()
+                .map(|device| DeviceRecord {
+                    id: device.id,
+                    name: device.name,
+                    totp: TotpSeed {
+                        secret_base32: SecretString::from(device.totp_secret),
+                        algorithm: device.totp_algorithm,
+                        digits: device.totp_digits,
+                        period: device.totp_period,
+                    },
+                    last_step: device.last_step,
+                })
+                .collect(),
+        }))
+    }
+
+    fn save(&self, record: &AccountRecord) -> Result<(), StoreError> {
+        exec(
+            &self.sql,
+            "INSERT INTO account (id, realm, username, status, failures, locked_since)
+             VALUES (1, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET realm = excluded.realm, username = excluded.username,
+               status = excluded.status, failures = excluded.failures,
+               locked_since = excluded.locked_since",
+            vec![
+                record.realm.as_str().into(),
+                record.username.as_str().into(),
+                record.status.as_str().into(),
+                i64::from(record.lockout.failures).into(),
+                record.lockout.locked_since.into(),
+            ],
+        )?;
+        for (position, device) in record.devices.iter().enumerate() {
+            let last_step = match device.last_step {
+                Some(step) => integer(step)?,
+                None => SqlStorageValue::Null,
+            };
+            exec(
+                &self.sql,
+                "INSERT INTO device (id, position, name, totp_secret, totp_algorithm, totp_digits,
+                   totp_period, last_step)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (id) DO UPDATE SET position = excluded.position, name = excluded.name,
+                   totp_secret = excluded.totp_secret, totp_algorithm = excluded.totp_algorithm,
+                   totp_digits = excluded.totp_digits, totp_period = excluded.totp_period,
+                   last_step = excluded.last_step",
+                vec![
+                    device.id.as_str().into(),
+                    integer(u64::try_from(position).map_err(backend)?)?,
+                    device.name.as_str().into(),
+                    device.totp.secret_base32.expose_secret().into(),
+                    device.totp.algorithm.as_str().into(),
+                    i64::from(device.totp.digits).into(),
+                    integer(device.totp.period)?,
+                    last_step,
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        exec(
+            &self.sql,
+            "INSERT INTO audit (at, realm, username, client_id, application, txid, factor, result,
+               reason, ip, country)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                event.at.into(),
+                event.realm.as_str().into(),
+                event.username.as_str().into(),
+                event.client_id.as_str().into(),
+                event.application.as_str().into(),
+                event.txid.as_str().into(),
+                event.factor.clone().into(),
+                event.result.as_str().into(),
+                event.reason.as_str().into(),
+                event.ip.clone().into(),
+                event.country.clone().into(),
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+// -------------------------------------------------------------- Directory object
+
+const DIRECTORY_SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS application (
+        client_id TEXT PRIMARY KEY,
+        realm TEXT NOT NULL,
+        client_secret TEXT NOT NULL,
+        name TEXT NOT NULL,
+        origins TEXT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS auth_code (
+        code_hash TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        redirect_uri TEXT NOT NULL,
+        realm TEXT NOT NULL,
+        username TEXT NOT NULL,
+        nonce TEXT,
+        factor TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        auth_time INTEGER NOT NULL,
+        txid TEXT NOT NULL,
+        ip TEXT,
+        country TEXT,
+        expires_at INTEGER NOT NULL
+    )",
+];
+
+/// Applications and authorization codes.
+#[durable_object]
+pub struct Directory {
+    state: State,
+    schema_ready: Cell<bool>,
+}
+
+impl std::fmt::Debug for Directory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Directory").finish_non_exhaustive()
+    }
+}
+
+impl DurableObject for Directory {
+    fn new(state: State, _env: Env) -> Self {
+        Self {
+            state,
+            schema_ready: Cell::new(false),
+        }
+    }
+
+    async fn fetch(&self, mut request: worker::Request) -> worker::Result<worker::Response> {
+        let text = request.text().await?;
+        let result = serde_json::from_str::<DirectoryCommand>(&text)
+            .map_err(backend)
+            .and_then(|command| {
+                let storage = SqlDirectory {
+                    sql: self.state.storage().sql(),
+                };
+                ensure_schema(&storage.sql, &self.schema_ready, DIRECTORY_SCHEMA)?;
+                directory::execute(&storage, command)
+            });
+        object_response(result)
+    }
+}
+
+struct SqlDirectory {
+    sql: SqlStorage,
+}
+
+#[derive(Deserialize)]
+struct ApplicationRow {
+    client_id: String,
+    realm: String,
+    client_secret: String,
+    name: String,
+    origins: String,
+}
+
+const GRANT_COLUMNS: &str = "client_id, redirect_uri, realm, username, nonce, factor, reason, \
+                             auth_time, txid, ip, country, expires_at";
+
+impl DirectoryStorage for SqlDirectory {
+    fn application(&self, client_id: &str) -> Result<Option<AppRecord>, StoreError> {
+        let found: Vec<ApplicationRow> = rows(
+            &self.sql,
+            "SELECT client_id, realm, client_secret, name, origins FROM application
+             WHERE client_id = ?",
+            vec![client_id.into()],
+        )?;
+        let Some(row) = found.into_iter().next() else {
+            return Ok(None);
+        };
+        let origins: Vec<String> = serde_json::from_str(&row.origins)
+            .map_err(|e| StoreError::Corrupt(format!("origins of {}: {e}", row.client_id)))?;
+        Ok(Some(AppRecord {
+            client_id: row.client_id,
+            realm: row.realm,
+            client_secret: SecretString::from(row.client_secret),
+            name: row.name,
+            origins,
+        }))
+    }
+
+    fn put_application(&self, app: &AppRecord) -> Result<(), StoreError> {
+        let origins = serde_json::to_string(&app.origins).map_err(backend)?;
+        exec(
+            &self.sql,
+            "INSERT INTO application (client_id, realm, client_secret, name, origins)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (client_id) DO UPDATE SET realm = excluded.realm,
+               client_secret = excluded.client_secret, name = excluded.name,
+               origins = excluded.origins",
+            vec![
+                app.client_id.as_str().into(),
+                app.realm.as_str().into(),
+                app.client_secret.expose_secret().into(),
+                app.name.as_str().into(),
+                origins.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_code(&self, code_hash: &str, grant: &Grant) -> Result<(), StoreError> {
+        exec(
+            &self.sql,
+            &format!(
+                "INSERT INTO auth_code (code_hash, {GRANT_COLUMNS})
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ),
+            vec![
+                code_hash.into(),
+                grant.client_id.as_str().into(),
+                grant.redirect_uri.as_str().into(),
+                grant.realm.as_str().into(),
+                grant.username.as_str().into(),
+                grant.nonce.clone().into(),
+                grant.factor.as_str().into(),
+                grant.reason.as_str().into(),
+                grant.auth_time.into(),
+                grant.txid.as_str().into(),
+                grant.ip.clone().into(),
+                grant.country.clone().into(),
+                grant.expires_at.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn take_code(&self, code_hash: &str) -> Result<Option<Grant>, StoreError> {
+        let found: Vec<Grant> = rows(
+            &self.sql,
+            &format!("SELECT {GRANT_COLUMNS} FROM auth_code WHERE code_hash = ?"),
+            vec![code_hash.into()],
+        )?;
+        exec(
+            &self.sql,
+            "DELETE FROM auth_code WHERE code_hash = ?",
+            vec![code_hash.into()],
+        )?;
+        Ok(found.into_iter().next())
+    }
+
+    fn purge_codes(&self, now: i64) -> Result<(), StoreError> {
+        exec(
+            &self.sql,
+            "DELETE FROM auth_code WHERE expires_at < ?",
+            vec![now.into()],
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,170 @@
+//! In-memory stores for native tests and tools. Every command and reply makes the same
+//! JSON round trip it makes to a Durable Object, and runs through the same `execute`
+//! functions, so the tests exercise the objects' real logic and wire format.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::account::{
+    self, AccountCommand, AccountKey, AccountRecord, AccountReply, AccountStorage, AuditEvent,
+};
+use crate::directory::{
+    self, AppRecord, DirectoryCommand, DirectoryReply, DirectoryStorage, Grant,
+};
+use crate::store::{Entropy, StoreError, Stores};
+
+#[derive(Debug, Default)]
+pub struct MemoryAccount {
+    record: RefCell<Option<AccountRecord>>,
+    audit: RefCell<Vec<AuditEvent>>,
+}
+
+impl AccountStorage for MemoryAccount {
+    fn load(&self) -> Result<Option<AccountRecord>, StoreError> {
+        Ok(self.record.borrow().clone())
+    }
+
+    fn save(&self, record: &AccountRecord) -> Result<(), StoreError> {
+        *self.record.borrow_mut() = Some(record.clone());
+        Ok(())
+    }
+
+    fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.audit.borrow_mut().push(event.clone());
+        Ok(())
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryDirectory {
+    applications: RefCell<HashMap<String, AppRecord>>,
+    codes: RefCell<HashMap<String, Grant>>,
+}
+
+impl DirectoryStorage for MemoryDirectory {
+    fn application(&self, client_id: &str) -> Result<Option<AppRecord>, StoreError> {
+        Ok(self.applications.borrow().get(client_id).cloned())
+    }
+
+    fn put_application(&self, app: &AppRecord) -> Result<(), StoreError> {
+        self.applications
+            .borrow_mut()
+            .insert(app.client_id.clone(), app.clone());
+        Ok(())
+    }
+
+    fn insert_code(&self, code_hash: &str, grant: &Grant) -> Result<(), StoreError> {
+        self.codes
+            .borrow_mut()
+            .insert(code_hash.to_owned(), grant.clone());
+        Ok(())
+    }
+
+    fn take_code(&self, code_hash: &str) -> Result<Option<Grant>, StoreError> {
+        Ok(self.codes.borrow_mut().remove(code_hash))
+    }
+
+    fn purge_codes(&self, now: i64) -> Result<(), StoreError> {
+        self.codes
+            .borrow_mut()
+            .retain(|_, grant| grant.expires_at >= now);
+        Ok(())
+    }
+}
+
+/// All state in memory, plus static assets keyed by path.
+#[derive(Debug, Default)]
+pub struct MemoryStores {
+    accounts: RefCell<HashMap<String, std::rc::Rc<MemoryAccount>>>,
+    pub directory: MemoryDirectory,
+    pub assets: RefCell<HashMap<String, (String, Vec<u8>)>>,
+}
+
+impl MemoryStores {
+    /// The audit rows of one account, oldest first.
+    pub fn audit(&self, key: &AccountKey) -> Vec<AuditEvent> {
+        self.accounts
+            .borrow()
+            .get(&key.object_name())
+            .map(|account| account.audit.borrow().clone())
+            .unwrap_or_default()
+    }
+
+    /// The stored record of one account.
+    pub fn record(&self, key: &AccountKey) -> Option<AccountRecord> {
+        self.accounts
+            .borrow()
+            .get(&key.object_name())
+            .and_then(|account| account.record.borrow().clone())
+    }
+
+    /// Number of unexpired and unredeemed codes held.
+    pub fn code_count(&self) -> usize {
+        self.directory.codes.borrow().len()
+    }
+
+    fn account_object(&self, key: &AccountKey) -> std::rc::Rc<MemoryAccount> {
+        self.accounts
+            .borrow_mut()
+            .entry(key.object_name())
+            .or_default()
+            .clone()
+    }
+}
+
+/// Sends a value through JSON, as the Durable Object transport does.
+fn wire<T: Serialize + DeserializeOwned>(value: &T) -> Result<T, StoreError> {
+    let text = serde_json::to_string(value).map_err(|e| StoreError::Backend(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+impl Stores for MemoryStores {
+    async fn account(
+        &self,
+        key: &AccountKey,
+        command: AccountCommand,
+    ) -> Result<AccountReply, StoreError> {
+        let object = self.account_object(key);
+        let reply = account::execute(object.as_ref(), key, wire(&command)?)?;
+        wire(&reply)
+    }
+
+    async fn directory(&self, command: DirectoryCommand) -> Result<DirectoryReply, StoreError> {
+        let reply = directory::execute(&self.directory, wire(&command)?)?;
+        wire(&reply)
+    }
+
+    async fn asset(&self, path: &str) -> Result<Option<http::Response<Vec<u8>>>, StoreError> {
+        Ok(self.assets.borrow().get(path).map(|(content_type, body)| {
+            let mut response = http::Response::new(body.clone());
+            crate::web::set_header(
+                response.headers_mut(),
+                http::header::CONTENT_TYPE,
+                content_type,
+            );
+            response
+        }))
+    }
+}
+
+/// Deterministic "randomness" for tests: a counter stretched with SHA-256.
+#[derive(Debug, Default)]
+pub struct CountingEntropy(Cell<u64>);
+
+impl Entropy for CountingEntropy {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), StoreError> {
+        use sha2::{Digest, Sha256};
+        for chunk in buf.chunks_mut(32) {
+            let n = self.0.get().wrapping_add(1);
+            self.0.set(n);
+            let digest = Sha256::digest(n.to_be_bytes());
+            for (out, byte) in chunk.iter_mut().zip(digest.iter()) {
+                *out = *byte;
+            }
+        }
+        Ok(())
+    }
+}

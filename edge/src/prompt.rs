@@ -1,0 +1,368 @@
+//! The prompt API (`/prompt/v1/start`, `/prompt/v1/passcode`) and its CORS rules.
+//!
+//! Start verifies the relying app's signed request and opens a stateless session; a
+//! passcode is decided inside the user's account object, and only an accepted one yields
+//! an authorization code. Cross-origin callers must be registered for the application;
+//! callers without an `Origin` (curl) or from the edge itself (the hosted page) need not.
+
+use http::header::{self, HeaderName};
+use tessera_shared::SecretString;
+use tessera_shared::duo;
+use tessera_shared::jws::Hs512Key;
+use tessera_shared::v1::{
+    self, Application, Completion, ErrorCode, PasscodeRequest, StartRequest, StartResponse,
+};
+
+use crate::account::{AccountCommand, AccountKey, AccountReply, AuditContext, Passcode, Refusal};
+use crate::app::{Edge, RequestContext};
+use crate::directory::{self, AppRecord, CODE_LIFETIME, DirectoryCommand, DirectoryReply, Grant};
+use crate::session::{self, SESSION_LIFETIME, Session, SessionError, SessionKey};
+use crate::store::{self, StoreError, Stores};
+use crate::web::{self, ApiError, Request, Response};
+
+pub const START_PATH: &str = v1::PROMPT_START;
+pub const PASSCODE_PATH: &str = v1::PROMPT_PASSCODE;
+/// Authorization codes are 32 random bytes.
+const CODE_BYTES: usize = 32;
+const PASSCODE_DIGITS: usize = 6;
+
+/// `OPTIONS` on a prompt endpoint. The preflight cannot know the application (it has no
+/// body), so it answers every origin; the actual request is where origins are checked.
+pub fn preflight(request: &Request) -> Response {
+    let mut response = web::response(204, "text/plain", Vec::new());
+    let headers = response.headers_mut();
+    if let Some(origin) = web::header_str(request, header::ORIGIN) {
+        web::set_header(headers, header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    }
+    web::set_header(headers, header::ACCESS_CONTROL_ALLOW_METHODS, "POST");
+    web::set_header(
+        headers,
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        "content-type",
+    );
+    web::set_header(headers, header::ACCESS_CONTROL_MAX_AGE, "600");
+    web::set_header(headers, header::VARY, "Origin");
+    response
+}
+
+pub async fn start<S: Stores>(
+    edge: &Edge<'_, S>,
+    request: &Request,
+    cx: &RequestContext,
+) -> Response {
+    let mut allowed_origin = None;
+    let result = start_flow(edge, request, cx, &mut allowed_origin).await;
+    respond(result, allowed_origin.as_deref())
+}
+
+pub async fn passcode<S: Stores>(
+    edge: &Edge<'_, S>,
+    request: &Request,
+    cx: &RequestContext,
+) -> Response {
+    let mut allowed_origin = None;
+    let result = passcode_flow(edge, request, cx, &mut allowed_origin).await;
+    respond(result, allowed_origin.as_deref())
+}
+
+async fn start_flow<S: Stores>(
+    edge: &Edge<'_, S>,
+    request: &Request,
+    cx: &RequestContext,
+    allowed_origin: &mut Option<String>,
+) -> Result<StartResponse, ApiError> {
+    let body: StartRequest = web::json_body(request)?;
+    let key = session_key(edge)?;
+    let app = application(edge.stores, &body.client_id)
+        .await?
+        .ok_or_else(unknown_client)?;
+    *allowed_origin = check_origin(request, &app)?;
+    let host =
+        web::host(request).ok_or_else(|| ApiError::bad_request("The Host header is missing."))?;
+    let secret = Hs512Key::from_secret_str(app.client_secret.expose_secret());
+    let verified = duo::verify_authorize_request(&secret, &body.request, &app.client_id, &host, cx.now)
+        .map_err(|error| {
+            web::log(&format!("start: request refused for {}: {error}", app.client_id));
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                "This sign-in request is invalid or has expired. Go back to the application and try again.",
+            )
+        })?;
+    let txid = store::random_txid(edge.entropy).map_err(|e| web::internal(&e))?;
+    let account = AccountKey::new(&app.realm, &verified.username);
+    let audit = audit_context(&app, &txid, cx);
+    let reply = edge
+        .stores
+        .account(&account, AccountCommand::Begin { audit, now: cx.now })
+        .await
+        .map_err(|e| web::internal(&e))?;
+    let methods = match reply {
+        AccountReply::Ready { methods } => methods,
+        AccountReply::Refused(refusal) => return Err(refusal_error(refusal)),
+        _ => return Err(web::internal(&StoreError::UnexpectedReply("begin"))),
+    };
+    let expires_at = cx.now.saturating_add(SESSION_LIFETIME);
+    let session = Session {
+        realm: app.realm.clone(),
+        username: verified.username.clone(),
+        client_id: app.client_id.clone(),
+        redirect_uri: verified.redirect_uri,
+        state: verified.state,
+        nonce: verified.nonce.or(body.nonce),
+        use_duo_code_attribute: verified.use_duo_code_attribute,
+        txid,
+        expires_at,
+    };
+    Ok(StartResponse {
+        session: session::seal(key, &session),
+        application: Application {
+            name: app.name.clone(),
+            logo_url: None,
+            accent_color: None,
+            help_url: None,
+            manage_devices_url: None,
+        },
+        username: verified.username,
+        methods,
+        expires_at,
+    })
+}
+
+async fn passcode_flow<S: Stores>(
+    edge: &Edge<'_, S>,
+    request: &Request,
+    cx: &RequestContext,
+    allowed_origin: &mut Option<String>,
+) -> Result<Completion, ApiError> {
+    let body: PasscodeRequest = web::json_body(request)?;
+    let PasscodeRequest { session, passcode } = body;
+    let passcode = SecretString::from(passcode);
+    let key = session_key(edge)?;
+    let session = session::open(key, &session, cx.now).map_err(|error| match error {
+        SessionError::Expired => ApiError::new(
+            ErrorCode::SessionExpired,
+            "This sign-in took too long. Go back to the application and start again.",
+        ),
+        SessionError::Malformed | SessionError::BadMac => invalid_session(),
+    })?;
+    // An application deleted since the session started can no longer be signed in to.
+    let app = application(edge.stores, &session.client_id)
+        .await?
+        .filter(|app| app.realm == session.realm)
+        .ok_or_else(invalid_session)?;
+    *allowed_origin = check_origin(request, &app)?;
+    let well_formed = passcode.expose_secret().len() == PASSCODE_DIGITS
+        && passcode.expose_secret().bytes().all(|b| b.is_ascii_digit());
+    if !well_formed {
+        return Err(ApiError::bad_request("Enter the 6-digit passcode."));
+    }
+    let account = AccountKey::new(&session.realm, &session.username);
+    let command = AccountCommand::VerifyPasscode {
+        passcode: Passcode(passcode),
+        audit: audit_context(&app, &session.txid, cx),
+        now: cx.now,
+    };
+    let reply = edge
+        .stores
+        .account(&account, command)
+        .await
+        .map_err(|e| web::internal(&e))?;
+    let (factor, reason) = match reply {
+        AccountReply::Accepted { factor, reason, .. } => (factor, reason),
+        AccountReply::Refused(refusal) => return Err(refusal_error(refusal)),
+        _ => {
+            return Err(web::internal(&StoreError::UnexpectedReply(
+                "verify_passcode",
+            )));
+        }
+    };
+    let code = store::random_token(edge.entropy, CODE_BYTES).map_err(|e| web::internal(&e))?;
+    let grant = Grant {
+        client_id: session.client_id.clone(),
+        redirect_uri: session.redirect_uri.clone(),
+        realm: session.realm.clone(),
+        username: session.username.clone(),
+        nonce: session.nonce.clone(),
+        factor,
+        reason,
+        auth_time: cx.now,
+        txid: session.txid.clone(),
+        ip: cx.client.ip.clone(),
+        country: cx.client.country.clone(),
+        expires_at: cx.now.saturating_add(CODE_LIFETIME),
+    };
+    let command = DirectoryCommand::IssueCode {
+        code_hash: directory::code_hash(&code),
+        grant,
+        now: cx.now,
+    };
+    match edge.stores.directory(command).await {
+        Ok(DirectoryReply::Stored) => {}
+        Ok(_) => return Err(web::internal(&StoreError::UnexpectedReply("issue_code"))),
+        Err(error) => return Err(web::internal(&error)),
+    }
+    Ok(Completion {
+        redirect: completion_redirect(
+            &session.redirect_uri,
+            session.use_duo_code_attribute,
+            &code,
+            &session.state,
+        ),
+        code,
+        state: session.state,
+    })
+}
+
+/// `redirect_uri` with `duo_code` (or `code`) and `state` added to its query, before any
+/// fragment.
+pub fn completion_redirect(redirect_uri: &str, duo_code: bool, code: &str, state: &str) -> String {
+    let (base, fragment) = match redirect_uri.split_once('#') {
+        Some((base, fragment)) => (base, Some(fragment)),
+        None => (redirect_uri, None),
+    };
+    let name = if duo_code { "duo_code" } else { "code" };
+    let query = serde_urlencoded::to_string([(name, code), ("state", state)]).unwrap_or_default();
+    let separator = if !base.contains('?') {
+        "?"
+    } else if base.ends_with('?') || base.ends_with('&') {
+        ""
+    } else {
+        "&"
+    };
+    match fragment {
+        Some(fragment) => format!("{base}{separator}{query}#{fragment}"),
+        None => format!("{base}{separator}{query}"),
+    }
+}
+
+/// Looks an application up in the directory.
+pub async fn application<S: Stores>(
+    stores: &S,
+    client_id: &str,
+) -> Result<Option<AppRecord>, ApiError> {
+    if client_id.len() != duo::CLIENT_ID_LEN {
+        return Ok(None);
+    }
+    let command = DirectoryCommand::GetApplication {
+        client_id: client_id.to_owned(),
+    };
+    match stores.directory(command).await {
+        Ok(DirectoryReply::Application(app)) => Ok(app),
+        Ok(_) => Err(web::internal(&StoreError::UnexpectedReply(
+            "get_application",
+        ))),
+        Err(error) => Err(web::internal(&error)),
+    }
+}
+
+/// `Ok(Some(origin))` to echo in `Access-Control-Allow-Origin`, `Ok(None)` when the caller
+/// sent no `Origin` or is the edge itself (http or https, as a TLS terminator may sit in
+/// front), or `origin_not_allowed`.
+fn check_origin(request: &Request, app: &AppRecord) -> Result<Option<String>, ApiError> {
+    let Some(origin) = web::header_str(request, header::ORIGIN) else {
+        return Ok(None);
+    };
+    if let Some(host) = web::host(request)
+        && (origin == format!("http://{host}") || origin == format!("https://{host}"))
+    {
+        return Ok(None);
+    }
+    if app.origins.iter().any(|allowed| allowed == origin) {
+        return Ok(Some(origin.to_owned()));
+    }
+    web::log(&format!(
+        "prompt: origin {origin} refused for {}",
+        app.client_id
+    ));
+    Err(ApiError::new(
+        ErrorCode::OriginNotAllowed,
+        "This site is not allowed to show the sign-in prompt for this application.",
+    ))
+}
+
+fn respond<T: serde::Serialize>(
+    result: Result<T, ApiError>,
+    allowed_origin: Option<&str>,
+) -> Response {
+    let mut response = match result {
+        Ok(body) => web::json(200, &body),
+        Err(error) => error.into_response(),
+    };
+    let headers = response.headers_mut();
+    web::set_header(headers, header::VARY, "Origin");
+    if let Some(origin) = allowed_origin {
+        web::set_header(headers, header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        web::set_header(
+            headers,
+            HeaderName::from_static("timing-allow-origin"),
+            origin,
+        );
+    }
+    response
+}
+
+fn session_key<'a, S>(edge: &'a Edge<'_, S>) -> Result<&'a SessionKey, ApiError> {
+    edge.config
+        .session_key
+        .as_ref()
+        .ok_or_else(|| web::internal(&"TESSERA_SESSION_KEY is not set"))
+}
+
+fn audit_context(app: &AppRecord, txid: &str, cx: &RequestContext) -> AuditContext {
+    AuditContext {
+        client_id: app.client_id.clone(),
+        application: app.name.clone(),
+        txid: txid.to_owned(),
+        ip: cx.client.ip.clone(),
+        country: cx.client.country.clone(),
+    }
+}
+
+fn unknown_client() -> ApiError {
+    ApiError::new(
+        ErrorCode::UnknownClient,
+        "This application is not registered with the sign-in service.",
+    )
+}
+
+fn invalid_session() -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidSession,
+        "This sign-in session is not valid. Go back to the application and start again.",
+    )
+}
+
+/// The user-facing error for an account's refusal.
+pub fn refusal_error(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::EnrollmentRequired => ApiError::new(
+            ErrorCode::EnrollmentRequired,
+            "You need to enroll a device before you can sign in. Contact your help desk.",
+        ),
+        Refusal::Disabled => ApiError::new(
+            ErrorCode::UserDisabled,
+            "Your account is disabled. Contact your help desk.",
+        ),
+        Refusal::LockedOut => ApiError::new(
+            ErrorCode::LockedOut,
+            "Your account is locked. Contact your help desk.",
+        ),
+        Refusal::Malformed => ApiError::bad_request("Enter the 6-digit passcode."),
+        Refusal::InvalidPasscode { attempts_left } => {
+            let noun = if attempts_left == 1 {
+                "attempt"
+            } else {
+                "attempts"
+            };
+            ApiError::new(
+                ErrorCode::InvalidPasscode,
+                &format!("Incorrect passcode. {attempts_left} {noun} left."),
+            )
+            .with_attempts_left(attempts_left)
+        }
+        Refusal::PasscodeReused => ApiError::new(
+            ErrorCode::PasscodeReused,
+            "That passcode was already used. Wait for the next one.",
+        ),
+    }
+}

@@ -1,1 +1,69 @@
-fn main() {}
+//! `cargo xtask`: the only place for Tessera's automation (setup, builds, the local stack,
+//! the test layers and the benchmarks).
+//!
+//! It drives Tessera's crates only through cargo, wrangler and their binaries and depends on
+//! none of them (architecture invariant). Every install step is idempotent and skips when
+//! the right version is already present, so a fresh machine needs only `cargo xtask demo`
+//! or `cargo xtask test`.
+
+mod bench;
+mod build;
+mod cmd;
+mod setup;
+mod stack;
+mod test;
+mod tls;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  setup   install the toolchain pieces (wasm32 target, wasm-bindgen-cli, worker-build,
+          npm packages, Chromium) when missing; fast when everything is present
+  build   setup + build the prompt, the edge worker and the native binaries
+  demo    setup + build + run the local stack (edge :8787, HTTPS :8443, www :8080)
+          until Ctrl-C; state and credentials live in .tessera/
+  test    every test layer (fmt, clippy native + wasm32, native tests, interop with
+          Python peers, wasm tests, end-to-end in headless Chromium against the real
+          stack on ports 18787/18443/18080, or TESSERA_TEST_PORTS=edge,https,www);
+          ends with `N passed, N failed`
+  bench   prompt transfer size, edge cold start (wrangler dev), worker bundle size
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = args.first().map(String::as_str).unwrap_or("help");
+    if let Err(error) = cmd::install_interrupt_handler() {
+        eprintln!("xtask: {error:#}");
+        return ExitCode::FAILURE;
+    }
+    let result = match command {
+        "setup" => setup::run(),
+        "build" => setup::run().and_then(|()| build::all()),
+        "demo" => stack::demo(),
+        "test" => match test::run() {
+            Ok(true) => Ok(()),
+            // The summary's last line already says what failed.
+            Ok(false) => return ExitCode::FAILURE,
+            Err(error) => Err(error),
+        },
+        "bench" => bench::run(),
+        "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            eprint!("xtask: unknown command `{other}`\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask {command}: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

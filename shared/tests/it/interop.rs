@@ -8,11 +8,11 @@ use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
+use tessera_shared::SecretString;
 use tessera_shared::duo::{self, IdTokenContent};
 use tessera_shared::jws::{self, Hs512Key, JwsError};
 use tessera_shared::otp::{Algorithm, OtpKey, Totp};
 use tessera_shared::signing::{self, RequestParts, Version};
-use tessera_shared::SecretString;
 
 const IGNORED: &str = "needs the Python peers; run by `cargo xtask test`";
 
@@ -26,21 +26,36 @@ fn peer(command: &str, request: &Value) -> Value {
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the Python peer");
-    child.stdin.take().unwrap().write_all(request.to_string().as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(request.to_string().as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "peer {command} failed");
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
 fn now() -> i64 {
-    i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap()
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
 }
 
 #[test]
 #[ignore = "needs the Python peers; run by `cargo xtask test`"]
 fn pyotp_codes_are_accepted() {
     let _ = IGNORED;
-    let secrets = ["JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "NB2W45DFOIZA4ZLYMFWXA3DFEBQWE3DFEBUGC4Y"];
+    let secrets = [
+        "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        "NB2W45DFOIZA4ZLYMFWXA3DFEBQWE3DFEBUGC4Y",
+    ];
     let mut cases = Vec::new();
     for secret in secrets {
         for algorithm in ["SHA1", "SHA256", "SHA512"] {
@@ -61,7 +76,8 @@ fn pyotp_codes_are_accepted() {
             _ => Algorithm::Sha512,
         };
         let digits = u8::try_from(case["digits"].as_u64().unwrap()).unwrap();
-        let key = OtpKey::from_base32(case["secret_base32"].as_str().unwrap(), algorithm, digits).unwrap();
+        let key = OtpKey::from_base32(case["secret_base32"].as_str().unwrap(), algorithm, digits)
+            .unwrap();
         let totp = Totp::new(key, 30);
         let time = case["time"].as_i64().unwrap();
         let code = code.as_str().unwrap();
@@ -78,12 +94,30 @@ fn duo_client_signatures_verify() {
     let host = "api-abcdef12.example.com";
     let params = json!({"username": "alice", "factor": "push", "device": "auto", "pushinfo": "from=login page&ip=1.2.3.4", "realname": "Zoë Ünïcode ~*"});
     let cases = vec![
-        (json!({"version": 2, "digest": "sha1", "method": "POST", "path": "/auth/v2/auth", "params": params}), Version::V2Sha1),
-        (json!({"version": 2, "method": "POST", "path": "/auth/v2/auth", "params": params}), Version::V2Sha512),
-        (json!({"version": 2, "method": "GET", "path": "/admin/v1/users", "params": {"username": "alice"}}), Version::V2Sha512),
-        (json!({"version": 5, "method": "POST", "path": "/admin/v1/users", "params": params}), Version::V5),
-        (json!({"version": 5, "method": "GET", "path": "/admin/v1/users", "params": {"limit": "10", "offset": "0"}}), Version::V5),
-        (json!({"version": 5, "method": "GET", "path": "/auth/v2/check", "params": {}}), Version::V5),
+        (
+            json!({"version": 2, "digest": "sha1", "method": "POST", "path": "/auth/v2/auth", "params": params}),
+            Version::V2Sha1,
+        ),
+        (
+            json!({"version": 2, "method": "POST", "path": "/auth/v2/auth", "params": params}),
+            Version::V2Sha512,
+        ),
+        (
+            json!({"version": 2, "method": "GET", "path": "/admin/v1/users", "params": {"username": "alice"}}),
+            Version::V2Sha512,
+        ),
+        (
+            json!({"version": 5, "method": "POST", "path": "/admin/v1/users", "params": params}),
+            Version::V5,
+        ),
+        (
+            json!({"version": 5, "method": "GET", "path": "/admin/v1/users", "params": {"limit": "10", "offset": "0"}}),
+            Version::V5,
+        ),
+        (
+            json!({"version": 5, "method": "GET", "path": "/auth/v2/check", "params": {}}),
+            Version::V5,
+        ),
     ];
     let request = json!({"ikey": "DIXXXXXXXXXXXXXXXXXX", "skey": skey, "host": host, "date": date,
         "cases": cases.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>()});
@@ -92,13 +126,19 @@ fn duo_client_signatures_verify() {
     let secret = SecretString::from(skey);
     let when = signing::parse_rfc2822(date).unwrap();
     for ((case, expected), wire) in cases.iter().zip(signed) {
-        let (ikey, signature) = signing::parse_authorization(wire["authorization"].as_str().unwrap()).unwrap();
+        let (ikey, signature) =
+            signing::parse_authorization(wire["authorization"].as_str().unwrap()).unwrap();
         assert_eq!(ikey, "DIXXXXXXXXXXXXXXXXXX");
         let params: Vec<(String, String)> = wire["params"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|pair| (pair[0].as_str().unwrap().to_owned(), pair[1].as_str().unwrap().to_owned()))
+            .map(|pair| {
+                (
+                    pair[0].as_str().unwrap().to_owned(),
+                    pair[1].as_str().unwrap().to_owned(),
+                )
+            })
             .collect();
         let body = wire["body"].as_str().unwrap();
         let parts = RequestParts {
@@ -110,7 +150,11 @@ fn duo_client_signatures_verify() {
             date,
             x_duo_headers: &[],
         };
-        assert_eq!(signing::verify(&secret, &parts, &signature, when), Ok(*expected), "{case}");
+        assert_eq!(
+            signing::verify(&secret, &parts, &signature, when),
+            Ok(*expected),
+            "{case}"
+        );
         let wrong = SecretString::from("x".repeat(40));
         assert!(signing::verify(&wrong, &parts, &signature, when).is_err());
     }
@@ -143,8 +187,14 @@ fn pyjwt_tokens_and_pinned_algorithm() {
     let key = Hs512Key::from_secret_str(secret);
     let claims = json!({"sub": "alice", "exp": now() + 300});
     let tokens = peer("pyjwt-tokens", &json!({"secret": secret, "claims": claims}));
-    assert_eq!(jws::verify(&key, tokens["hs512"].as_str().unwrap()).unwrap()["sub"], "alice");
-    assert_eq!(jws::verify(&key, tokens["hs256"].as_str().unwrap()), Err(JwsError::WrongAlgorithm));
+    assert_eq!(
+        jws::verify(&key, tokens["hs512"].as_str().unwrap()).unwrap()["sub"],
+        "alice"
+    );
+    assert_eq!(
+        jws::verify(&key, tokens["hs256"].as_str().unwrap()),
+        Err(JwsError::WrongAlgorithm)
+    );
     assert!(jws::verify(&key, tokens["none"].as_str().unwrap()).is_err());
 
     let content = IdTokenContent {
@@ -161,11 +211,20 @@ fn pyjwt_tokens_and_pinned_algorithm() {
     };
     let id_token = duo::mint_id_token(&key, "localhost:8443", &content, now());
     let check = |secret: &str, issuer: &str| {
-        peer("pyjwt-verify", &json!({"token": id_token, "secret": secret, "client_id": "DIABCDEFGHIJKLMNOPQR",
-            "issuer": issuer}))
+        peer(
+            "pyjwt-verify",
+            &json!({"token": id_token, "secret": secret, "client_id": "DIABCDEFGHIJKLMNOPQR",
+            "issuer": issuer}),
+        )
     };
     let ok = check(secret, "https://localhost:8443/oauth/v1/token");
     assert_eq!(ok, json!({"ok": true, "preferred_username": "alice"}));
-    assert_eq!(check(&"z".repeat(40), "https://localhost:8443/oauth/v1/token")["ok"], false);
-    assert_eq!(check(secret, "https://other:8443/oauth/v1/token")["ok"], false);
+    assert_eq!(
+        check(&"z".repeat(40), "https://localhost:8443/oauth/v1/token")["ok"],
+        false
+    );
+    assert_eq!(
+        check(secret, "https://other:8443/oauth/v1/token")["ok"],
+        false
+    );
 }

@@ -1,0 +1,93 @@
+// Page objects for the end-to-end tests: what a person sees and does, by role and label.
+// Playwright's locators pierce open shadow roots, so the prompt (mounted by embed.js in a
+// shadow root) is found the same way as the page around it.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Generous waits: the first prompt load compiles the Wasm on a busy 2-core machine. */
+export const PROMPT_TIMEOUT = 15_000;
+export const NAVIGATION_TIMEOUT = 20_000;
+
+/** Saves numbered full-page screenshots to $TESSERA_SCREENSHOTS (when set). */
+export class Screenshots {
+  constructor(dir, prefix) {
+    this.dir = dir;
+    this.prefix = prefix;
+    this.count = 0;
+    if (dir) mkdirSync(dir, { recursive: true });
+  }
+
+  async take(page, name) {
+    if (!this.dir) return;
+    this.count += 1;
+    const file = `${this.prefix}-${String(this.count).padStart(2, '0')}-${name}.png`;
+    await page.screenshot({ path: join(this.dir, file), fullPage: true });
+  }
+}
+
+/** The demo app's sign-in form (www). */
+export class LoginPage {
+  constructor(page, baseUrl) {
+    this.page = page;
+    this.baseUrl = baseUrl;
+    this.username = page.getByLabel('Username', { exact: true });
+    this.password = page.getByLabel('Password', { exact: true });
+    this.signInButton = page.getByRole('button', { name: 'Sign in', exact: true });
+  }
+
+  async goto() {
+    await this.page.goto(`${this.baseUrl}/`);
+    await this.username.waitFor({ state: 'visible' });
+  }
+
+  async signIn(username, password) {
+    await this.username.fill(username);
+    await this.password.fill(password);
+    await this.signInButton.click();
+  }
+}
+
+/** The Tessera prompt embedded in the demo app's "Verify it's you" page. */
+export class PromptPage {
+  constructor(page) {
+    this.page = page;
+    this.host = page.locator('#tessera-prompt');
+    this.passcode = this.host.getByLabel('Passcode', { exact: true });
+    this.verifyButton = this.host.getByRole('button', { name: 'Verify', exact: true });
+    this.alert = this.host.getByRole('alert');
+  }
+
+  /** Waits until the prompt has mounted and shows the passcode screen. */
+  async waitForPasscodeScreen() {
+    await this.passcode.waitFor({ state: 'visible', timeout: PROMPT_TIMEOUT });
+    await this.verifyButton.waitFor({ state: 'visible', timeout: PROMPT_TIMEOUT });
+  }
+
+  async submitPasscode(code) {
+    await this.passcode.fill(code);
+    await this.verifyButton.click();
+  }
+
+  /** Waits for an alert whose text matches `pattern` and returns the text. */
+  async alertMatching(pattern, timeout = PROMPT_TIMEOUT) {
+    const alert = this.alert.filter({ hasText: pattern });
+    await alert.first().waitFor({ state: 'visible', timeout });
+    return (await alert.first().innerText()).trim();
+  }
+}
+
+/** The demo app's page after a completed sign-in. */
+export class SignedInPage {
+  constructor(page) {
+    this.page = page;
+  }
+
+  heading(text) {
+    return this.page.getByText(text).first();
+  }
+
+  async waitForSignedIn(text) {
+    await this.heading(text).waitFor({ state: 'visible', timeout: NAVIGATION_TIMEOUT });
+  }
+}

@@ -1,0 +1,191 @@
+//! `cargo xtask bench` (skeleton): prompt transfer size, edge cold start, worker bundle size.
+//! Each row names the command that produced it.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::build::{self, PROMPT_FILES};
+use crate::cmd::{self, Service, step};
+use crate::stack::{self, Credentials};
+
+const BENCH_PORT: u16 = 28787;
+const COLD_START_RUNS: usize = 3;
+
+#[derive(Debug)]
+struct Row {
+    what: String,
+    value: String,
+    source: String,
+}
+
+pub fn run() -> Result<()> {
+    crate::setup::run()?;
+    build::prompt()?;
+    build::edge()?;
+    let mut rows = Vec::new();
+
+    step("bench: prompt transfer size");
+    rows.extend(prompt_sizes()?);
+
+    step(&format!(
+        "bench: edge cold start (wrangler dev, median of {COLD_START_RUNS})"
+    ));
+    rows.push(cold_start()?);
+
+    step("bench: worker bundle (wrangler deploy --dry-run)");
+    rows.push(bundle_size()?);
+
+    println!("\n{:<42} {:<44} command", "measure", "value");
+    println!("{}", "-".repeat(130));
+    for row in rows {
+        println!("{:<42} {:<44} {}", row.what, row.value, row.source);
+    }
+    Ok(())
+}
+
+fn prompt_sizes() -> Result<Vec<Row>> {
+    let dist = build::prompt_dist();
+    let source =
+        "cargo xtask build (prompt: cargo build --release, wasm-bindgen, wasm-opt -Oz)".to_owned();
+    let mut rows = Vec::new();
+    let (mut raw_total, mut gzip_total, mut brotli_total) = (0, 0, 0);
+    for file in PROMPT_FILES {
+        let bytes =
+            std::fs::read(dist.join(file)).with_context(|| format!("reading prompt/v1/{file}"))?;
+        let (raw, gzip, brotli) = (bytes.len(), gzip_len(&bytes)?, brotli_len(&bytes)?);
+        raw_total += raw;
+        gzip_total += gzip;
+        brotli_total += brotli;
+        rows.push(Row {
+            what: format!("prompt {file}"),
+            value: sizes(raw, gzip, brotli),
+            source: source.clone(),
+        });
+    }
+    rows.push(Row {
+        what: "prompt total (embed + JS + Wasm + CSS)".into(),
+        value: sizes(raw_total, gzip_total, brotli_total),
+        source: "sum of the rows above (gzip -9 via flate2, brotli q11 via brotli)".into(),
+    });
+    Ok(rows)
+}
+
+fn sizes(raw: usize, gzip: usize, brotli: usize) -> String {
+    format!("{} / {} gz / {} br", kib(raw), kib(gzip), kib(brotli))
+}
+
+fn kib(bytes: usize) -> String {
+    format!("{:.1} KiB", bytes as f64 / 1024.0)
+}
+
+fn gzip_len(bytes: &[u8]) -> Result<usize> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes)?;
+    Ok(encoder.finish()?.len())
+}
+
+fn brotli_len(bytes: &[u8]) -> Result<usize> {
+    let mut out = Vec::new();
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
+        writer.write_all(bytes)?;
+    }
+    Ok(out.len())
+}
+
+fn cold_start() -> Result<Row> {
+    let state = std::env::temp_dir().join(format!("tessera-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&state)?;
+    let credentials = Credentials::load_or_create(&state)?;
+    cmd::ensure_port_free(BENCH_PORT, "bench edge")?;
+    let mut times = Vec::new();
+    for run in 1..=COLD_START_RUNS {
+        let started = Instant::now();
+        let mut edge = stack::spawn_edge(
+            &state,
+            BENCH_PORT,
+            &credentials,
+            &state.join(format!("edge-{run}.log")),
+        )?;
+        cmd::wait_http_ok(
+            &format!("http://127.0.0.1:{BENCH_PORT}/healthz"),
+            &mut edge,
+            Duration::from_secs(90),
+        )?;
+        let took = started.elapsed();
+        println!(
+            "run {run}: first 200 from /healthz after {:.2}s",
+            took.as_secs_f64()
+        );
+        times.push(took);
+        drop::<Service>(edge);
+    }
+    times.sort();
+    let median = times.get(times.len() / 2).copied().unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&state);
+    let command = cmd::describe(&stack::edge_command(&state, BENCH_PORT, &credentials));
+    Ok(Row {
+        what: "edge cold start via wrangler dev".into(),
+        value: format!(
+            "{:.2}s median of {COLD_START_RUNS} (spawn → 200)",
+            median.as_secs_f64()
+        ),
+        source: redact(&command, &credentials),
+    })
+}
+
+fn redact(command: &str, credentials: &Credentials) -> String {
+    command
+        .replace(&credentials.admin_token, "…")
+        .replace(&credentials.session_key, "…")
+}
+
+fn bundle_size() -> Result<Row> {
+    let mut deploy = cmd::command(cmd::node_bin("wrangler"));
+    deploy
+        .env("PATH", cmd::node_path())
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .args([
+            "deploy",
+            "--dry-run",
+            "--config",
+            "edge/wrangler.toml",
+            "--outdir",
+        ])
+        // Absolute: wrangler resolves a relative --outdir against edge/.
+        .arg(cmd::root().join("target/edge-dry-run"));
+    let source = cmd::describe(&deploy);
+    let (success, out) = cmd::run_tee(&mut deploy)?;
+    let upload = out
+        .lines()
+        .find(|line| line.contains("Total Upload"))
+        .map(|line| {
+            line.trim()
+                .trim_start_matches("Total Upload:")
+                .trim()
+                .to_owned()
+        });
+    let value = match (success, upload) {
+        (true, Some(upload)) => upload,
+        (true, None) => {
+            let bytes: u64 = std::fs::read_dir(cmd::root().join("target/edge-dry-run"))?
+                .flatten()
+                .filter_map(|entry| entry.metadata().ok())
+                .map(|meta| meta.len())
+                .sum();
+            format!(
+                "{} (files in target/edge-dry-run)",
+                kib(usize::try_from(bytes).unwrap_or(usize::MAX))
+            )
+        }
+        (false, _) => "FAILED (see output above)".into(),
+    };
+    Ok(Row {
+        what: "worker bundle (wrangler deploy --dry-run)".into(),
+        value,
+        source,
+    })
+}

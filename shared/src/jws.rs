@@ -134,7 +134,10 @@ fn check_header(header: &Map<String, Value>) -> Result<(), JwsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under wasm-bindgen-test (in Node).
     use serde_json::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn key() -> Hs512Key {
         Hs512Key::from_secret_str("0123456789012345678901234567890123456789")

@@ -66,6 +66,9 @@ impl<'de> serde::Deserialize<'de> for SecretString {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under wasm-bindgen-test (in Node).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn debug_never_shows_the_secret() {

@@ -1,7 +1,10 @@
 use serde_json::json;
 
 use super::*;
+// On wasm32 the same tests run under wasm-bindgen-test (in Node).
 use crate::rp::Client;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 const SECRET: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
 const CLIENT_ID: &str = "DIABCDEFGHIJKLMNOPQR";

@@ -1,4 +1,7 @@
 use super::*;
+// On wasm32 the same tests run under wasm-bindgen-test (in Node).
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 const RFC_SHA1: &[u8] = b"12345678901234567890";
 const RFC_SHA256: &[u8] = b"12345678901234567890123456789012";

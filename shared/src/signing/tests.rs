@@ -1,4 +1,7 @@
 use super::*;
+// On wasm32 the same tests run under wasm-bindgen-test (in Node).
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs

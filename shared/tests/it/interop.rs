@@ -93,7 +93,7 @@ fn duo_client_signatures_verify() {
     let date = "Tue, 21 Aug 2012 17:29:18 -0000";
     let host = "api-abcdef12.example.com";
     let params = json!({"username": "alice", "factor": "push", "device": "auto", "pushinfo": "from=login page&ip=1.2.3.4", "realname": "Zoë Ünïcode ~*"});
-    let cases = vec![
+    let cases = [
         (
             json!({"version": 2, "digest": "sha1", "method": "POST", "path": "/auth/v2/auth", "params": params}),
             Version::V2Sha1,

@@ -6,6 +6,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
@@ -213,9 +214,14 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
 /// Process groups of the children we started; killed on exit and on Ctrl-C.
 static GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
 
+/// Set once Ctrl-C arrived: the handler is reaping the children, so their exits are
+/// expected and not errors.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
 /// On Ctrl-C (or SIGTERM/SIGHUP) stop every child process group, then exit.
 pub fn install_interrupt_handler() -> Result<()> {
     ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, Ordering::SeqCst);
         eprintln!("\nxtask: interrupted, stopping children");
         let groups: Vec<i32> = GROUPS
             .lock()
@@ -292,6 +298,9 @@ impl Service {
 
     /// `Err` with the log's tail when the process has exited.
     pub fn check_running(&mut self) -> Result<()> {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            return Ok(());
+        }
         if let Some(status) = self.child.try_wait()? {
             bail!(
                 "{} exited ({status}); last lines of {}:\n{}",

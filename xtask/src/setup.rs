@@ -107,13 +107,24 @@ fn npm_packages() -> Result<()> {
     let root = cmd::root();
     let lock = root.join("package-lock.json");
     let installed_lock = root.join("node_modules/.package-lock.json");
-    let fresh = cmd::up_to_date(&installed_lock, &[lock, root.join("package.json")]);
+    let fresh = cmd::up_to_date(&installed_lock, &[lock.clone(), root.join("package.json")]);
     if fresh && cmd::node_bin("wrangler").exists() && cmd::node_bin("node").exists() {
         println!("node_modules is up to date with package-lock.json");
         return Ok(());
     }
-    // `npm ci` installs exactly the lockfile; the system npm is enough to unpack Node 22.
-    cmd::run(cmd::command("npm").args(["ci", "--no-audit", "--no-fund"]))
+    // Not `npm ci`: the registries reachable here lack workerd's darwin/windows builds, so
+    // the lockfile cannot list them and `npm ci` refuses it as out of sync. `npm install`
+    // installs the lockfile's versions all the same; should it rewrite the lockfile, the
+    // committed one is put back so that installs never edit the repository. The system npm
+    // is enough to unpack Node 22.
+    let committed = std::fs::read(&lock).with_context(|| format!("reading {}", lock.display()))?;
+    let installed = cmd::run(cmd::command("npm").args(["install", "--no-audit", "--no-fund"]));
+    if std::fs::read(&lock).ok().as_deref() != Some(committed.as_slice()) {
+        println!("npm rewrote package-lock.json; restoring the committed one");
+        std::fs::write(&lock, &committed)
+            .with_context(|| format!("restoring {}", lock.display()))?;
+    }
+    installed
 }
 
 fn chromium() -> Result<()> {

@@ -10,13 +10,24 @@
 //! as Unix seconds and random values as arguments, so every function is deterministic and
 //! builds unchanged for native targets and `wasm32-unknown-unknown`.
 
+pub mod approval;
+pub mod bypass;
 pub mod duo;
+mod ed25519;
 pub mod jws;
+#[cfg(test)]
+mod mac_vectors;
+pub mod oidc;
 pub mod otp;
+pub mod otpauth;
+pub mod phone;
 pub mod policy;
 pub mod rp;
 pub mod secret;
 pub mod signing;
+#[cfg(test)]
+mod test_data;
 pub mod v1;
+pub mod yubico;
 
 pub use secret::{SecretBytes, SecretString};

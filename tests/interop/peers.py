@@ -82,8 +82,54 @@ def pyjwt_verify(req):
     return {"ok": True, "preferred_username": claims.get("preferred_username")}
 
 
+def pyjwt_eddsa_verify(req):
+    """Verifies an EdDSA id_token as a standard OIDC client does with PyJWT: the key chosen
+    by `kid` from the issuer's JWKS (`jwt.PyJWKSet` / `jwt.PyJWK`), EdDSA only."""
+    try:
+        kid = jwt.get_unverified_header(req["token"])["kid"]
+        key = jwt.PyJWKSet.from_dict(req["jwks"])[kid]
+        assert isinstance(key, jwt.PyJWK) and key.algorithm_name == "EdDSA"
+        claims = jwt.decode(req["token"], key, algorithms=["EdDSA"], audience=req["client_id"],
+                            issuer=req["issuer"], leeway=60,
+                            options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+        if claims.get("nonce") != req.get("nonce"):
+            return {"ok": False, "error": "nonce"}
+    except (jwt.PyJWTError, KeyError) as error:
+        return {"ok": False, "error": type(error).__name__}
+    return {"ok": True, "kid": kid, "sub": claims["sub"],
+            "preferred_username": claims.get("preferred_username"), "amr": claims.get("amr")}
+
+
+def pyjwt_eddsa_tokens(req):
+    """An EdDSA token PyJWT signs with a key of its own, that key's public JWK, and an
+    HS512 token naming the same `kid` with the JWK's `x` as the HMAC secret (the classic
+    algorithm-confusion forgery)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from jwt.algorithms import OKPAlgorithm
+
+    private = Ed25519PrivateKey.generate()
+    jwk = OKPAlgorithm.to_jwk(private.public_key(), as_dict=True)
+    jwk.update({"kid": req["kid"], "use": "sig", "alg": "EdDSA"})
+    headers = {"kid": req["kid"]}
+    return {
+        "jwk": jwk,
+        "eddsa": jwt.encode(req["claims"], private, algorithm="EdDSA", headers=headers),
+        # PyJWT warns that this HMAC key is short; the forgery is the point here.
+        "hs512": _quietly(jwt.encode, req["claims"], jwk["x"], algorithm="HS512",
+                          headers=headers),
+    }
+
+
+def _quietly(function, *args, **kwargs):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return function(*args, **kwargs)
+
+
 COMMANDS = {f.__name__.replace("_", "-"): f for f in
-            (totp_codes, duo_signatures, universal_request, pyjwt_tokens, pyjwt_verify)}
+            (totp_codes, duo_signatures, universal_request, pyjwt_tokens, pyjwt_verify,
+             pyjwt_eddsa_verify, pyjwt_eddsa_tokens)}
 
 if __name__ == "__main__":
     json.dump(COMMANDS[sys.argv[1]](json.load(sys.stdin)), sys.stdout)

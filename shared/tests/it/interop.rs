@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 use tessera_shared::SecretString;
 use tessera_shared::duo::{self, IdTokenContent};
 use tessera_shared::jws::{self, Hs512Key, JwsError};
+use tessera_shared::oidc::{
+    self, EdDsaPublicKey, EdDsaSigningKey, IdTokenClaims, Jwk, Jwks, OidcTokenError,
+};
 use tessera_shared::otp::{Algorithm, OtpKey, Totp};
 use tessera_shared::signing::{self, RequestParts, Version};
 
@@ -226,5 +229,79 @@ fn pyjwt_tokens_and_pinned_algorithm() {
     assert_eq!(
         check(secret, "https://other:8443/oauth/v1/token")["ok"],
         false
+    );
+}
+
+#[test]
+#[ignore = "needs the Python peers; run by `cargo xtask test`"]
+fn pyjwt_verifies_our_eddsa_id_tokens() {
+    let issuer = "https://localhost:8443";
+    let current = EdDsaSigningKey::from_seed("2024-06", [1; 32]).unwrap();
+    let previous = EdDsaSigningKey::from_seed("2024-01", [2; 32]).unwrap();
+    let jwks = Jwks::new(&[current.public_key(), previous.public_key()]);
+    let claims = IdTokenClaims {
+        subject: "user-42".into(),
+        auth_time: now(),
+        nonce: Some("n-0S6_WzA2Mj".into()),
+        preferred_username: Some("alice".into()),
+        amr: vec!["otp".into(), "mfa".into()],
+    };
+    let check = |key: &EdDsaSigningKey, jwks: &Jwks, client_id: &str| {
+        let token = oidc::mint_eddsa_id_token(key, issuer, "DIABCDEFGHIJKLMNOPQR", &claims, now());
+        peer(
+            "pyjwt-eddsa-verify",
+            &json!({"token": token, "jwks": jwks, "client_id": client_id, "issuer": issuer,
+                "nonce": "n-0S6_WzA2Mj"}),
+        )
+    };
+    assert_eq!(
+        check(&current, &jwks, "DIABCDEFGHIJKLMNOPQR"),
+        json!({"ok": true, "kid": "2024-06", "sub": "user-42", "preferred_username": "alice",
+            "amr": ["otp", "mfa"]})
+    );
+    // The previous key still verifies during the rotation overlap, and not after it.
+    assert_eq!(
+        check(&previous, &jwks, "DIABCDEFGHIJKLMNOPQR")["kid"],
+        "2024-01"
+    );
+    let rotated = Jwks::new(&[current.public_key()]);
+    assert_eq!(
+        check(&previous, &rotated, "DIABCDEFGHIJKLMNOPQR")["ok"],
+        false
+    );
+    assert_eq!(check(&current, &jwks, "DIOTHERCLIENTXXXXXXX")["ok"], false);
+}
+
+#[test]
+#[ignore = "needs the Python peers; run by `cargo xtask test`"]
+fn pyjwt_eddsa_tokens_verify_and_confused_algorithms_do_not() {
+    let issuer = "https://idp.example";
+    let claims = json!({"iss": issuer, "sub": "bob", "aud": "client-1", "exp": now() + 300,
+        "iat": now(), "nonce": "abc"});
+    let answer = peer(
+        "pyjwt-eddsa-tokens",
+        &json!({"kid": "py-1", "claims": claims}),
+    );
+    let jwk: Jwk = serde_json::from_value(answer["jwk"].clone()).unwrap();
+    assert_eq!(EdDsaPublicKey::from_jwk(&jwk).unwrap().kid(), "py-1");
+    let jwks = Jwks { keys: vec![jwk] };
+    let verify = |token: &Value| {
+        oidc::verify_eddsa_id_token(
+            &jwks,
+            token.as_str().unwrap(),
+            issuer,
+            "client-1",
+            Some("abc"),
+            now(),
+        )
+    };
+    let verified = verify(&answer["eddsa"]).unwrap();
+    assert_eq!(
+        (verified.subject.as_str(), verified.kid.as_str()),
+        ("bob", "py-1")
+    );
+    assert_eq!(
+        verify(&answer["hs512"]),
+        Err(OidcTokenError::WrongAlgorithm)
     );
 }

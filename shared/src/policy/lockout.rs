@@ -1,4 +1,6 @@
-//! Pure policy state machines. The edge stores their state; nothing here reads a clock.
+//! The lockout state machine: consecutive failures lock a user out, a success resets the
+//! count, and a lock lifts by an administrator's unlock or, when configured, by itself.
+//! The edge stores the state; nothing here reads a clock.
 
 /// Lockout settings: after `threshold` consecutive failures the user is locked out; with
 /// `auto_unlock_after` set, the lock lifts by itself after that many seconds.

@@ -37,6 +37,9 @@ pub fn run() -> Result<()> {
     step("bench: worker bundle (wrangler deploy --dry-run)");
     rows.push(bundle_size()?);
 
+    step("bench: shared's verifications (criterion) beside pyotp, PyJWT and duo_client");
+    rows.extend(core_crypto()?);
+
     println!("\n{:<42} {:<44} command", "measure", "value");
     println!("{}", "-".repeat(130));
     for row in rows {
@@ -188,4 +191,66 @@ fn bundle_size() -> Result<Row> {
         value,
         source,
     })
+}
+
+/// The criterion benchmarks of `shared/benches/core.rs`, each beside the same operation in
+/// Python (`tests/interop/bench.py`), in ns/op with the ratio.
+fn core_crypto() -> Result<Vec<Row>> {
+    let mut bench = cmd::cargo();
+    bench.args([
+        "bench",
+        "-p",
+        "tessera-shared",
+        "--bench",
+        "core",
+        "--",
+        "--warm-up-time",
+        "1",
+        "--measurement-time",
+        "3",
+    ]);
+    let rust_source = cmd::describe(&bench);
+    cmd::run(&mut bench)?;
+    let python = crate::setup::interop_python();
+    let script = cmd::root().join("tests/interop/bench.py");
+    let mut peer = cmd::command(&python);
+    peer.arg(&script);
+    let python_source = "python tests/interop/bench.py (pyotp, PyJWT, duo_client; best of 5)";
+    let figures: serde_json::Value = cmd::output(&mut peer)
+        .context("tests/interop/bench.py failed")
+        .and_then(|out| serde_json::from_str(&out).context("bench.py printed no JSON"))?;
+    let mut rows = Vec::new();
+    for name in [
+        "totp_verify",
+        "hs512_sign",
+        "hs512_verify",
+        "request_signature_verify",
+    ] {
+        let rust = criterion_median_ns(name)?;
+        let value = match figures.get(name).and_then(serde_json::Value::as_f64) {
+            Some(py) => format!("{rust:.0} ns/op (Python {py:.0} ns/op, {:.1}x)", py / rust),
+            None => format!("{rust:.0} ns/op"),
+        };
+        rows.push(Row {
+            what: format!("shared {name}"),
+            value,
+            source: format!("{rust_source}; {python_source}"),
+        });
+    }
+    Ok(rows)
+}
+
+/// Criterion's median estimate for `name`, from `target/criterion/NAME/new/estimates.json`.
+fn criterion_median_ns(name: &str) -> Result<f64> {
+    let path = cmd::root()
+        .join("target/criterion")
+        .join(name)
+        .join("new/estimates.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let estimates: serde_json::Value = serde_json::from_str(&text)?;
+    estimates
+        .pointer("/median/point_estimate")
+        .and_then(serde_json::Value::as_f64)
+        .with_context(|| format!("no median in {}", path.display()))
 }

@@ -9,6 +9,7 @@
 mod bench;
 mod build;
 mod cmd;
+mod fuzz;
 mod setup;
 mod stack;
 mod test;
@@ -30,6 +31,8 @@ commands:
           stack on ports 18787/18443/18080, or TESSERA_TEST_PORTS=edge,https,www);
           ends with `N passed, N failed`
   bench   prompt transfer size, edge cold start (wrangler dev), worker bundle size
+  fuzz    [--seconds N] [TARGET…]: run the cargo-fuzz targets of fuzz/ (installs
+          cargo-fuzz when missing), N seconds each (default 60)
 ";
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
             Err(error) => Err(error),
         },
         "bench" => bench::run(),
+        "fuzz" => fuzz::run(args.get(1..).unwrap_or_default()),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

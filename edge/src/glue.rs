@@ -353,17 +353,36 @@ impl DurableObject for Account {
 
     async fn fetch(&self, mut request: worker::Request) -> worker::Result<worker::Response> {
         let text = request.text().await?;
-        let result = serde_json::from_str::<AccountEnvelope>(&text)
-            .map_err(backend)
-            .and_then(|envelope| {
-                let storage = SqlAccount {
-                    sql: self.state.storage().sql(),
-                };
-                ensure_schema(&storage.sql, &self.schema_ready, ACCOUNT_SCHEMA)?;
-                account::execute(&storage, &envelope.key, envelope.command)
-            });
-        object_response(result)
+        run_command(
+            &self.state,
+            &self.schema_ready,
+            ACCOUNT_SCHEMA,
+            &text,
+            |sql, envelope: AccountEnvelope| {
+                account::execute(&SqlAccount { sql }, &envelope.key, envelope.command)
+            },
+        )
     }
+}
+
+/// Runs one JSON command inside a Durable Object: parse it, create the tables on first
+/// use, execute it against the object's SQLite, and answer with the JSON reply (or a 500
+/// whose detail goes to the log).
+fn run_command<C: serde::de::DeserializeOwned, R: Serialize>(
+    state: &State,
+    schema_ready: &Cell<bool>,
+    schema: &[&str],
+    text: &str,
+    execute: impl FnOnce(SqlStorage, C) -> Result<R, StoreError>,
+) -> worker::Result<worker::Response> {
+    let result = serde_json::from_str::<C>(text)
+        .map_err(backend)
+        .and_then(|command| {
+            let sql = state.storage().sql();
+            ensure_schema(&sql, schema_ready, schema)?;
+            execute(sql, command)
+        });
+    object_response(result)
 }
 
 fn ensure_schema(sql: &SqlStorage, ready: &Cell<bool>, schema: &[&str]) -> Result<(), StoreError> {
@@ -562,16 +581,13 @@ impl DurableObject for Directory {
 
     async fn fetch(&self, mut request: worker::Request) -> worker::Result<worker::Response> {
         let text = request.text().await?;
-        let result = serde_json::from_str::<DirectoryCommand>(&text)
-            .map_err(backend)
-            .and_then(|command| {
-                let storage = SqlDirectory {
-                    sql: self.state.storage().sql(),
-                };
-                ensure_schema(&storage.sql, &self.schema_ready, DIRECTORY_SCHEMA)?;
-                directory::execute(&storage, command)
-            });
-        object_response(result)
+        run_command(
+            &self.state,
+            &self.schema_ready,
+            DIRECTORY_SCHEMA,
+            &text,
+            |sql, command: DirectoryCommand| directory::execute(&SqlDirectory { sql }, command),
+        )
     }
 }
 

@@ -151,18 +151,7 @@ pub fn form_pairs(text: &str) -> Option<Vec<(String, String)>> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(text).ok()
 }
 
-/// Escapes text for an HTML attribute value or text node.
+/// Escapes text for an HTML attribute value (either quote) or text node.
 pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_quoted_attribute(text).into_owned()
 }

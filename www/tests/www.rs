@@ -313,7 +313,7 @@ async fn login_renders_the_embed_snippet() {
     assert_eq!(cookie.len(), 64);
     assert_eq!(state.len(), 32);
     assert!(
-        reply.body.contains("<h1>Verify it&#39;s you</h1>"),
+        reply.body.contains("<h1>Verify it&#x27;s you</h1>"),
         "{}",
         reply.body
     );
@@ -519,7 +519,7 @@ fn escape_table() {
     check("alice", "alice");
     check("<script>", "&lt;script&gt;");
     check("a&b", "a&amp;b");
-    check(r#"" onmouseover='x'"#, "&quot; onmouseover=&#39;x&#39;");
+    check(r#"" onmouseover='x'"#, "&quot; onmouseover=&#x27;x&#x27;");
     check("Zoë ✓", "Zoë ✓");
 }
 
@@ -537,7 +537,7 @@ async fn pages_escape_every_value() {
     assert!(
         reply
             .body
-            .contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;\"")
+            .contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#x27;\"")
     );
     // The application name from the configuration is escaped too.
     assert!(reply.body.contains("Tessera &lt;Demo&gt;"));

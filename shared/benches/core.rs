@@ -10,9 +10,11 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
 use tessera_shared::SecretString;
+use tessera_shared::approval::{Approval, DeviceSigningKey, sign_approval, verify_approval};
 use tessera_shared::jws::{self, Hs512Key};
 use tessera_shared::otp::{Algorithm, OtpKey, Totp};
 use tessera_shared::signing::{self, RequestParts, Version};
+use tessera_shared::v1::ApprovalDecision;
 
 const NOW: i64 = 1_700_000_000;
 
@@ -75,5 +77,32 @@ fn request_signature(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, totp, hs512, request_signature);
+/// Ed25519 verification of a signed push approval (the signature check dominates).
+fn ed25519(c: &mut Criterion) {
+    let key = DeviceSigningKey::from_seed([7; 32]).unwrap();
+    let public = key.public_key();
+    let approval = Approval::new(
+        "67199dfd-b964-40a2-857f-cf80a6c49581",
+        ApprovalDecision::Approve,
+        Some("708"),
+        NOW,
+        "DPABCDEFGHIJKLMNOPQR",
+    )
+    .unwrap();
+    let signed = sign_approval(&key, &approval);
+    c.bench_function("ed25519_verify", |b| {
+        b.iter(|| {
+            verify_approval(
+                black_box(&public),
+                black_box(&signed),
+                "67199dfd-b964-40a2-857f-cf80a6c49581",
+                Some("708"),
+                NOW,
+                60,
+            )
+        })
+    });
+}
+
+criterion_group!(benches, totp, hs512, request_signature, ed25519);
 criterion_main!(benches);

@@ -43,6 +43,14 @@ def main():
     expected = duo_client.client.sign(*args)
     figures["request_signature_verify"] = per_op(
         lambda: hmac.compare_digest(duo_client.client.sign(*args), expected))
+
+    # Ed25519 verification of a message the size of a canonical push approval (~110 bytes).
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    private = Ed25519PrivateKey.from_private_bytes(bytes([7]) * 32)
+    public = private.public_key()
+    message = b"tessera-approval-v1\0" + bytes(90)
+    signature = private.sign(message)
+    figures["ed25519_verify"] = per_op(lambda: public.verify(signature, message))
     print(json.dumps(figures))
 
 

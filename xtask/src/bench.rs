@@ -215,7 +215,8 @@ fn core_crypto() -> Result<Vec<Row>> {
     let script = cmd::root().join("tests/interop/bench.py");
     let mut peer = cmd::command(&python);
     peer.arg(&script);
-    let python_source = "python tests/interop/bench.py (pyotp, PyJWT, duo_client; best of 5)";
+    let python_source =
+        "python tests/interop/bench.py (pyotp, PyJWT, duo_client, cryptography; best of 5)";
     let figures: serde_json::Value = cmd::output(&mut peer)
         .context("tests/interop/bench.py failed")
         .and_then(|out| serde_json::from_str(&out).context("bench.py printed no JSON"))?;
@@ -225,6 +226,7 @@ fn core_crypto() -> Result<Vec<Row>> {
         "hs512_sign",
         "hs512_verify",
         "request_signature_verify",
+        "ed25519_verify",
     ] {
         let rust = criterion_median_ns(name)?;
         let value = match figures.get(name).and_then(serde_json::Value::as_f64) {

@@ -351,6 +351,11 @@ fn e2e_command(stack: &Stack, device_state: &Path, screenshots: &Path, tap: &Pat
         .env("TESSERA_ALICE_PASSWORD", stack::ALICE_PASSWORD)
         .env("CHROMIUM", setup::CHROMIUM)
         .env("TESSERA_SCREENSHOTS", screenshots)
+        // For tests that act as the relying app (official Duo SDKs) or seed extra users.
+        .env("TESSERA_CLIENT_ID", &stack.credentials.client_id)
+        .env("TESSERA_CLIENT_SECRET", &stack.credentials.client_secret)
+        .env("TESSERA_ADMIN_TOKEN", &stack.credentials.admin_token)
+        .env("TESSERA_PYTHON", setup::interop_python())
         .args([
             "--test",
             // One file at a time: each drives its own Chromium on a 2-core machine.

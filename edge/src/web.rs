@@ -127,8 +127,13 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> 
             "Send the request body as application/json.",
         ));
     }
-    serde_json::from_slice(request.body())
-        .map_err(|_| ApiError::bad_request("The request body is not valid for this endpoint."))
+    let invalid = || ApiError::bad_request("The request body is not valid for this endpoint.");
+    // Only a JSON object is a request: serde would otherwise fill a struct from an array by
+    // position, and a body of the wrong shape could pass as a real attempt.
+    let object =
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(request.body())
+            .map_err(|_| invalid())?;
+    serde_json::from_value(serde_json::Value::Object(object)).map_err(|_| invalid())
 }
 
 /// The host the client addressed: the `Host` header, else the URI's authority.

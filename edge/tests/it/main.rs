@@ -590,6 +590,16 @@ fn malformed_requests() {
             400,
             "bad_request",
         ),
+        // serde fills structs from arrays by position; only objects are requests.
+        (
+            "POST",
+            "/prompt/v1/start",
+            Some("application/json"),
+            None,
+            json!([CLIENT_ID, jwt]).to_string(),
+            400,
+            "bad_request",
+        ),
         (
             "POST",
             "/prompt/v1/start",

@@ -282,6 +282,7 @@ pub fn execute(
                         .map(|device| MethodOption {
                             method: Method::Passcode,
                             device_name: Some(device.name.clone()),
+                            device_id: Some(device.id.clone()),
                         })
                         .collect(),
                 }),

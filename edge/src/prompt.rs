@@ -123,7 +123,9 @@ async fn start_flow<S: Stores>(
             manage_devices_url: None,
         },
         username: verified.username,
+        default_method: methods.first().map(|option| option.method),
         methods,
+        completion: None,
         expires_at,
     })
 }
@@ -210,6 +212,7 @@ async fn passcode_flow<S: Stores>(
         ),
         code,
         state: session.state,
+        remember: None,
     })
 }
 

@@ -32,6 +32,7 @@ impl Config {
                 client_id,
                 request,
                 nonce: nonce.filter(|value| !value.is_empty()),
+                remembered: Vec::new(),
             },
         })
     }

@@ -290,6 +290,7 @@ mod tests {
         MethodOption {
             method,
             device_name: None,
+            device_id: None,
         }
     }
 
@@ -305,6 +306,8 @@ mod tests {
             },
             username: "alice".into(),
             methods: methods.iter().copied().map(option).collect(),
+            default_method: methods.first().copied(),
+            completion: None,
             expires_at: 0,
         }
     }
@@ -322,6 +325,7 @@ mod tests {
             redirect: "http://localhost:8080/duo-callback?duo_code=C&state=T".into(),
             code: "C".into(),
             state: "T".into(),
+            remember: None,
         }
     }
 

@@ -36,8 +36,11 @@ fn started(methods: &[Method]) -> Arc<StartResponse> {
             .map(|&method| MethodOption {
                 method,
                 device_name: (method == Method::Push).then(|| "Alice's phone".into()),
+                device_id: None,
             })
             .collect(),
+        default_method: methods.first().copied(),
+        completion: None,
         expires_at: 0,
     })
 }
@@ -278,6 +281,7 @@ async fn completion_is_announced_on_the_shadow_host() {
         redirect: "http://localhost:8080/duo-callback?duo_code=C1&state=S1".into(),
         code: "C1".into(),
         state: "S1".into(),
+        remember: None,
     };
     host::complete(&inner, &completion);
 

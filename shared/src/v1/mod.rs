@@ -31,8 +31,10 @@ pub use policy::{
     RememberedDevicesConfig,
 };
 pub use prompt::{
-    Application, Completion, Method, MethodOption, PROMPT_PASSCODE, PROMPT_PREFIX, PROMPT_START,
-    PasscodeRequest, StartRequest, StartResponse,
+    Application, CancelRequest, Completion, MAX_PUSH_WAIT_MS, Method, MethodOption, PROMPT_CANCEL,
+    PROMPT_PASSCODE, PROMPT_PREFIX, PROMPT_PUSH, PROMPT_PUSH_FEEDBACK, PROMPT_PUSH_STATUS,
+    PROMPT_START, PasscodeRequest, PushFeedbackRequest, PushStartRequest, PushStarted, PushState,
+    PushStatus, PushStatusRequest, RememberOffer, StartRequest, StartResponse,
 };
 
 /// The body of every error response from a Tessera API (Duo-compatible endpoints keep
@@ -91,6 +93,14 @@ pub enum ErrorCode {
     MethodUnavailable,
     RateLimited,
     Unauthorized,
+    /// Pushes to this user are muted for a while after a push was reported as fraud.
+    PushMuted,
+    /// No pending push with that transaction id (answered, expired, cancelled or unknown).
+    TransactionNotFound,
+    /// The activation code is unknown, used, expired or for another realm.
+    InvalidActivation,
+    /// A device's signed answer was refused (signature, freshness, replay, device).
+    ApprovalRefused,
     Internal,
 }
 
@@ -114,7 +124,9 @@ impl ErrorCode {
             Self::MethodNotAllowed => 405,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
-            Self::RateLimited => 429,
+            Self::RateLimited | Self::PushMuted => 429,
+            Self::TransactionNotFound => 404,
+            Self::InvalidActivation | Self::ApprovalRefused => 403,
             Self::Internal => 500,
         }
     }

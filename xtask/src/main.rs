@@ -30,6 +30,8 @@ commands:
           Python peers, wasm tests, end-to-end in headless Chromium against the real
           stack on ports 18787/18443/18080, or TESSERA_TEST_PORTS=edge,https,www);
           ends with `N passed, N failed`
+  e2e     [NAME…]: setup + builds + only the end-to-end layer (tests/e2e/NAME.test.mjs,
+          all when no name is given); for iterating, CI runs `test`
   bench   prompt transfer size, edge cold start (wrangler dev), worker bundle size
   fuzz    [--seconds N] [TARGET…]: run the cargo-fuzz targets of fuzz/ (installs
           cargo-fuzz when missing), N seconds each (default 60)
@@ -49,6 +51,11 @@ fn main() -> ExitCode {
         "test" => match test::run() {
             Ok(true) => Ok(()),
             // The summary's last line already says what failed.
+            Ok(false) => return ExitCode::FAILURE,
+            Err(error) => Err(error),
+        },
+        "e2e" => match test::run_end_to_end(args.get(1..).unwrap_or_default()) {
+            Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,
             Err(error) => Err(error),
         },

@@ -255,7 +255,30 @@ fn wasm_test(package: &str) -> Command {
     command
 }
 
+/// `cargo xtask e2e [NAME…]`: setup, builds and only the end-to-end layer, limited to
+/// `tests/e2e/<NAME>.test.mjs` when names are given. For iterating; CI runs `test`.
+pub fn run_end_to_end(names: &[String]) -> Result<bool> {
+    let started = Instant::now();
+    let mut report = Report::default();
+    if !report.check("setup", setup::run) {
+        report.print(started);
+        return Ok(false);
+    }
+    let built = report.check("build prompt", build::prompt)
+        & report.check("build edge", build::edge)
+        & report.check("build native binaries", build::native);
+    if built {
+        end_to_end_files(&mut report, names);
+    }
+    report.print(started);
+    Ok(!report.failed())
+}
+
 fn end_to_end(report: &mut Report) {
+    end_to_end_files(report, &[]);
+}
+
+fn end_to_end_files(report: &mut Report, names: &[String]) {
     step("test: end-to-end against the real stack (test ports)");
     let started = Instant::now();
     let root = cmd::root();
@@ -288,7 +311,7 @@ fn end_to_end(report: &mut Report) {
     let _ = std::fs::remove_dir_all(&screenshots);
     let _ = std::fs::create_dir_all(&screenshots);
     let tap = stack.state.join("e2e.tap");
-    let mut node = e2e_command(&stack, &device_state, &screenshots, &tap);
+    let mut node = e2e_command(&stack, &device_state, &screenshots, &tap, names);
     let success = cmd::run(&mut node).is_ok();
     let (passed, failed) = count_tap(&std::fs::read_to_string(&tap).unwrap_or_default());
     let alive = stack.check_running();
@@ -339,7 +362,13 @@ fn test_ports() -> stack::Ports {
     custom.unwrap_or(stack::TEST_PORTS)
 }
 
-fn e2e_command(stack: &Stack, device_state: &Path, screenshots: &Path, tap: &Path) -> Command {
+fn e2e_command(
+    stack: &Stack,
+    device_state: &Path,
+    screenshots: &Path,
+    tap: &Path,
+    names: &[String],
+) -> Command {
     let mut node = cmd::command(cmd::node_bin("node"));
     node.env("PATH", cmd::node_path())
         .env("TESSERA_WWW_URL", stack.www_url())
@@ -364,9 +393,17 @@ fn e2e_command(stack: &Stack, device_state: &Path, screenshots: &Path, tap: &Pat
             "--test-reporter-destination=stdout",
             "--test-reporter=tap",
         ])
-        .arg(format!("--test-reporter-destination={}", tap.display()))
+        .arg(format!("--test-reporter-destination={}", tap.display()));
+    if names.is_empty() {
         // Node 22 takes glob patterns (it expands them itself), not directories.
-        .arg("tests/e2e/*.test.mjs");
+        node.arg("tests/e2e/*.test.mjs");
+    } else {
+        node.args(
+            names
+                .iter()
+                .map(|name| format!("tests/e2e/{name}.test.mjs")),
+        );
+    }
     node
 }
 

@@ -1,18 +1,24 @@
 //! The account object: one per (realm, username). It owns the user's status, devices
 //! (with each TOTP secret and the last accepted time step), the lockout state and the
-//! per-user audit trail, and it decides every passcode inside itself so that concurrent
-//! attempts are serialized: no lost failure count, no code accepted twice.
+//! per-user audit trail. It takes every decision about its user inside itself — the
+//! policy verdict at the start of a prompt (with the policy the Worker resolved for the
+//! application) and every passcode — so concurrent attempts are serialized: no lost
+//! failure count, no code accepted twice, and every decision is one audit row.
 //!
 //! `AccountCommand`/`AccountReply` are the internal messages between the Worker and the
 //! object (JSON over the Durable Object's `fetch`); they never reach a client.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 use tessera_shared::SecretString;
 use tessera_shared::otp::{Algorithm, OtpError, OtpKey, Totp};
-use tessera_shared::policy::{LockoutPolicy, LockoutState};
-use tessera_shared::v1::{Method, MethodOption};
+use tessera_shared::policy::{
+    Access, AllowReason, DenyReason, EffectivePolicy, Location, LocationDecision, LockoutPolicy,
+    LockoutState, Policy,
+};
+use tessera_shared::v1::{Method, MethodOption, PolicyConfig};
 
 use crate::store::StoreError;
 
@@ -48,6 +54,9 @@ pub struct AuditContext {
     pub txid: String,
     pub ip: Option<String>,
     pub country: Option<String>,
+    /// `request.cf.regionCode` (ISO 3166-2 subdivision without the country prefix).
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 /// One decision, as the audit table stores it.
@@ -81,16 +90,32 @@ impl fmt::Debug for Passcode {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum AccountCommand {
-    /// The prompt is starting: which methods can the user use, or why not.
-    Begin { audit: AuditContext, now: i64 },
-    /// Check a passcode against the user's devices, refusing replays and counting failures.
+    /// The prompt is starting: the policy's verdict for this user, from where the
+    /// platform says the request comes (`audit`), with the policy in force for the
+    /// application (`policy`, global < application merged by the Worker).
+    Begin {
+        audit: AuditContext,
+        now: i64,
+        #[serde(default)]
+        policy: PolicyConfig,
+        /// The browser showed a remembered-device token that is valid for this user and
+        /// application under `policy` (checked by the Worker, which holds the key).
+        #[serde(default)]
+        remembered: bool,
+    },
+    /// Check a passcode against the user's devices, refusing replays and counting failures
+    /// against the policy's lockout settings.
     VerifyPasscode {
         passcode: Passcode,
         audit: AuditContext,
         now: i64,
+        #[serde(default)]
+        policy: PolicyConfig,
     },
     /// Create or update the user and devices without resetting counters or steps.
     Seed { user: UserSeed },
+    /// The newest audit rows, newest first.
+    Audit { limit: u32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +130,13 @@ pub enum AccountReply {
     },
     Refused(Refusal),
     Seeded,
+    /// A final allow without a second factor: bypass status, policy skip, a trusted
+    /// network, an unenrolled user let through, a remembered device.
+    Allowed {
+        factor: String,
+        reason: String,
+    },
+    Audit(Vec<AuditEvent>),
 }
 
 /// Why the account said no. Every refusal is also an audit row.
@@ -119,11 +151,58 @@ pub enum Refusal {
         attempts_left: u32,
     },
     PasscodeReused,
+    /// The policy denies the sign-in.
+    Denied(Denial),
+}
+
+/// A policy denial on the internal wire (`DenyReason` is a domain type and does not
+/// serialize).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Denial {
+    SanctionedRegion,
+    LocationDenied,
+    AnonymousNetwork,
+    UnknownLocation,
+    NetworkNotAuthorized,
+    PolicyDenied,
+    DenyUnenrolledUser,
+    NoUsableMethod,
+}
+
+impl Denial {
+    pub fn reason(self) -> DenyReason {
+        match self {
+            Self::SanctionedRegion => DenyReason::SanctionedRegion,
+            Self::LocationDenied => DenyReason::LocationDenied,
+            Self::AnonymousNetwork => DenyReason::AnonymousNetwork,
+            Self::UnknownLocation => DenyReason::UnknownLocation,
+            Self::NetworkNotAuthorized => DenyReason::NetworkNotAuthorized,
+            Self::PolicyDenied => DenyReason::PolicyDenied,
+            Self::DenyUnenrolledUser => DenyReason::DenyUnenrolledUser,
+            Self::NoUsableMethod => DenyReason::NoUsableMethod,
+        }
+    }
+
+    /// A reason this build does not know denies as `policy_denied`: it fails closed.
+    pub fn from_reason(reason: DenyReason) -> Self {
+        match reason {
+            DenyReason::SanctionedRegion => Self::SanctionedRegion,
+            DenyReason::LocationDenied => Self::LocationDenied,
+            DenyReason::AnonymousNetwork => Self::AnonymousNetwork,
+            DenyReason::UnknownLocation => Self::UnknownLocation,
+            DenyReason::NetworkNotAuthorized => Self::NetworkNotAuthorized,
+            DenyReason::DenyUnenrolledUser => Self::DenyUnenrolledUser,
+            DenyReason::NoUsableMethod => Self::NoUsableMethod,
+            _ => Self::PolicyDenied,
+        }
+    }
 }
 
 impl Refusal {
     fn reason(self) -> &'static str {
         match self {
+            Self::Denied(denial) => denial.reason().as_str(),
             Self::EnrollmentRequired => "deny_unenrolled_user",
             Self::Disabled => "user_disabled",
             Self::LockedOut => "locked_out",
@@ -139,6 +218,10 @@ pub struct UserSeed {
     pub username: String,
     #[serde(default)]
     pub devices: Vec<DeviceSeed>,
+    /// `active` (also lifts a lockout, as Duo's "unlock = set active"), `bypass` or
+    /// `disabled`; absent leaves the status as it is (`active` for a new user).
+    #[serde(default)]
+    pub status: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -217,6 +300,8 @@ pub(crate) mod secret_string {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserStatus {
     Active,
+    /// Signs in without a second factor (Duo's "bypass"); location rules still apply.
+    Bypass,
     Disabled,
 }
 
@@ -224,6 +309,7 @@ impl UserStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Active => "active",
+            Self::Bypass => "bypass",
             Self::Disabled => "disabled",
         }
     }
@@ -231,6 +317,7 @@ impl UserStatus {
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "active" => Some(Self::Active),
+            "bypass" => Some(Self::Bypass),
             "disabled" => Some(Self::Disabled),
             _ => None,
         }
@@ -262,7 +349,12 @@ pub trait AccountStorage {
     fn load(&self) -> Result<Option<AccountRecord>, StoreError>;
     fn save(&self, record: &AccountRecord) -> Result<(), StoreError>;
     fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
+    /// The newest `limit` audit rows, newest first.
+    fn audit(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError>;
 }
+
+/// The factor recorded for an allow without a second factor (Admin API vocabulary).
+const NO_FACTOR: &str = "not_available";
 
 /// Runs one command inside the account object.
 pub fn execute(
@@ -270,36 +362,134 @@ pub fn execute(
     key: &AccountKey,
     command: AccountCommand,
 ) -> Result<AccountReply, StoreError> {
-    let policy = LockoutPolicy::default();
     match command {
-        AccountCommand::Begin { audit, now } => {
-            let record = storage.load()?;
-            match usable(record.as_ref(), &policy, now) {
-                Ok(record) => Ok(AccountReply::Ready {
-                    methods: record
-                        .devices
-                        .iter()
-                        .map(|device| MethodOption {
-                            method: Method::Passcode,
-                            device_name: Some(device.name.clone()),
-                            device_id: Some(device.id.clone()),
-                        })
-                        .collect(),
-                }),
-                Err(refusal) => refuse(storage, key, &audit, now, refusal),
-            }
+        AccountCommand::Begin {
+            audit,
+            now,
+            policy,
+            remembered,
+        } => {
+            let policy = resolve(policy)?;
+            begin(storage, key, &policy, remembered, &audit, now)
         }
         AccountCommand::VerifyPasscode {
             passcode,
             audit,
             now,
-        } => verify_passcode(storage, key, &policy, &passcode.0, &audit, now),
+            policy,
+        } => {
+            let policy = resolve(policy)?;
+            verify_passcode(storage, key, &policy, &passcode.0, &audit, now)
+        }
         AccountCommand::Seed { user } => {
-            let merged = merge_seed(storage.load()?, key, user);
+            let merged = merge_seed(storage.load()?, key, user)?;
             storage.save(&merged)?;
             Ok(AccountReply::Seeded)
         }
+        AccountCommand::Audit { limit } => Ok(AccountReply::Audit(storage.audit(limit)?)),
     }
+}
+
+/// The checked policy, or a corrupt-record error: the Worker only sends policies it
+/// resolved from checked configuration.
+fn resolve(config: PolicyConfig) -> Result<EffectivePolicy, StoreError> {
+    Policy::try_from(config)
+        .map(|policy| policy.resolve())
+        .map_err(|error| StoreError::Corrupt(format!("policy: {error}")))
+}
+
+/// The methods each device offers. Devices hold TOTP secrets: passcodes.
+fn enrolled_methods(record: &AccountRecord) -> Vec<(Method, &DeviceRecord)> {
+    record
+        .devices
+        .iter()
+        .map(|device| (Method::Passcode, device))
+        .collect()
+}
+
+/// The policy verdict at the start of a prompt. Order: sanctioned regions (always, even
+/// for bypass users), disabled, locked out, bypass status (still subject to the location
+/// rule), then the policy's own verdict; a remembered device stands in for a required
+/// second factor.
+fn begin(
+    storage: &impl AccountStorage,
+    key: &AccountKey,
+    policy: &EffectivePolicy,
+    remembered: bool,
+    audit: &AuditContext,
+    now: i64,
+) -> Result<AccountReply, StoreError> {
+    let record = storage.load()?;
+    let location = Location::from_platform(audit.country.as_deref(), audit.region.as_deref());
+    if location.is_sanctioned() {
+        let refusal = Refusal::Denied(Denial::SanctionedRegion);
+        return refuse(storage, key, audit, now, refusal);
+    }
+    if let Some(record) = &record {
+        if record.status == UserStatus::Disabled {
+            return refuse(storage, key, audit, now, Refusal::Disabled);
+        }
+        if record.lockout.is_locked(&policy.lockout, now) {
+            return refuse(storage, key, audit, now, Refusal::LockedOut);
+        }
+        if record.status == UserStatus::Bypass {
+            if let LocationDecision::Deny { reason } = policy.location.decide(&location) {
+                let refusal = Refusal::Denied(Denial::from_reason(reason));
+                return refuse(storage, key, audit, now, refusal);
+            }
+            return allow(storage, key, audit, now, NO_FACTOR, "bypass_user");
+        }
+    }
+    let devices = record.as_ref().map(enrolled_methods).unwrap_or_default();
+    let enrolled: Vec<Method> = devices.iter().map(|(method, _)| *method).collect();
+    let client = audit
+        .ip
+        .as_deref()
+        .and_then(|ip| ip.trim().parse::<IpAddr>().ok());
+    match policy.evaluate(&location, client, &enrolled) {
+        Access::Deny(reason) => {
+            let refusal = Refusal::Denied(Denial::from_reason(reason));
+            refuse(storage, key, audit, now, refusal)
+        }
+        Access::Allow(reason) => {
+            let factor = match reason {
+                AllowReason::TrustedNetwork => "trusted_network",
+                _ => NO_FACTOR,
+            };
+            allow(storage, key, audit, now, factor, reason.as_str())
+        }
+        Access::Enroll => refuse(storage, key, audit, now, Refusal::EnrollmentRequired),
+        Access::SecondFactor(_) if remembered => {
+            let reason = "remembered_device";
+            allow(storage, key, audit, now, reason, reason)
+        }
+        Access::SecondFactor(methods) => Ok(AccountReply::Ready {
+            methods: devices
+                .iter()
+                .filter(|(method, _)| methods.contains(method))
+                .map(|(method, device)| MethodOption {
+                    method: *method,
+                    device_name: Some(device.name.clone()),
+                    device_id: Some(device.id.clone()),
+                })
+                .collect(),
+        }),
+    }
+}
+
+fn allow(
+    storage: &impl AccountStorage,
+    key: &AccountKey,
+    audit: &AuditContext,
+    now: i64,
+    factor: &str,
+    reason: &str,
+) -> Result<AccountReply, StoreError> {
+    storage.append_audit(&event(key, audit, now, Some(factor), "allow", reason))?;
+    Ok(AccountReply::Allowed {
+        factor: factor.to_owned(),
+        reason: reason.to_owned(),
+    })
 }
 
 /// The record when the user may try to authenticate, or the refusal.
@@ -324,16 +514,21 @@ fn usable<'a>(
 fn verify_passcode(
     storage: &impl AccountStorage,
     key: &AccountKey,
-    policy: &LockoutPolicy,
+    effective: &EffectivePolicy,
     passcode: &SecretString,
     audit: &AuditContext,
     now: i64,
 ) -> Result<AccountReply, StoreError> {
+    let policy = &effective.lockout;
     let loaded = storage.load()?;
     let record = match usable(loaded.as_ref(), policy, now) {
         Ok(record) => record,
         Err(refusal) => return refuse(storage, key, audit, now, refusal),
     };
+    if !effective.allowed_methods.contains(&Method::Passcode) {
+        let refusal = Refusal::Denied(Denial::NoUsableMethod);
+        return refuse(storage, key, audit, now, refusal);
+    }
     let candidate = passcode.expose_secret();
     let mut replayed = false;
     let mut malformed = false;
@@ -433,7 +628,7 @@ pub fn merge_seed(
     existing: Option<AccountRecord>,
     key: &AccountKey,
     seed: UserSeed,
-) -> AccountRecord {
+) -> Result<AccountRecord, StoreError> {
     let mut record = existing.unwrap_or_else(|| AccountRecord {
         realm: key.realm.clone(),
         username: key.username.clone(),
@@ -441,6 +636,13 @@ pub fn merge_seed(
         lockout: LockoutState::default(),
         devices: Vec::new(),
     });
+    if let Some(status) = &seed.status {
+        record.status = UserStatus::parse(status)
+            .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?;
+        if record.status == UserStatus::Active {
+            record.lockout = LockoutState::default();
+        }
+    }
     for seed_device in seed.devices {
         match record.devices.iter_mut().find(|d| d.id == seed_device.id) {
             Some(device) => {
@@ -455,5 +657,5 @@ pub fn merge_seed(
             }),
         }
     }
-    record
+    Ok(record)
 }

@@ -1,5 +1,7 @@
-//! Internal administration: `POST /internal/v1/seed`, an idempotent upsert of a realm's
-//! applications and users, used by `cargo xtask` to prepare the demo and tests. Guarded by
+//! Internal administration until the Admin API exists: `POST /internal/v1/seed`, an
+//! idempotent upsert of a realm's global policy, applications (with branding and policy)
+//! and users (with status), used by `cargo xtask` to prepare the demo and tests; and
+//! `GET /internal/v1/audit?realm=&username=`, one user's newest audit rows. Guarded by
 //! `Authorization: Bearer <TESSERA_ADMIN_TOKEN>`.
 
 use http::header;
@@ -8,20 +10,30 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tessera_shared::SecretString;
 use tessera_shared::duo;
-use tessera_shared::v1::ErrorCode;
+use tessera_shared::policy::Policy;
+use tessera_shared::v1::{ErrorCode, PolicyConfig};
 
-use crate::account::{AccountCommand, AccountKey, AccountReply, UserSeed, secret_string};
+use crate::account::{
+    AccountCommand, AccountKey, AccountReply, AuditEvent, UserSeed, UserStatus, secret_string,
+};
 use crate::app::Edge;
-use crate::directory::{AppRecord, DirectoryCommand, DirectoryReply};
+use crate::directory::{AppRecord, AppSettings, Branding, DirectoryCommand, DirectoryReply};
 use crate::store::{StoreError, Stores};
 use crate::web::{self, ApiError, Request, Response};
 
 pub const SEED_PATH: &str = "/internal/v1/seed";
+pub const AUDIT_PATH: &str = "/internal/v1/audit";
+/// Audit rows returned by one read.
+const AUDIT_LIMIT: u32 = 200;
+const MAX_URL_LEN: usize = 2048;
 const MAX_NAME_LEN: usize = 256;
 
 #[derive(Debug, Deserialize)]
 pub struct SeedRequest {
     pub realm: String,
+    /// The realm's global policy; absent leaves the stored one as it is.
+    #[serde(default)]
+    pub policy: Option<PolicyConfig>,
     #[serde(default)]
     pub applications: Vec<ApplicationSeed>,
     #[serde(default)]
@@ -36,6 +48,12 @@ pub struct ApplicationSeed {
     pub name: String,
     #[serde(default)]
     pub origins: Vec<String>,
+    /// Replaced as a whole with every seed of the application (absent: none).
+    #[serde(default)]
+    pub branding: Branding,
+    /// The application's policy level, replaced as a whole (absent: nothing set).
+    #[serde(default)]
+    pub policy: PolicyConfig,
 }
 
 impl std::fmt::Debug for ApplicationSeed {
@@ -59,7 +77,21 @@ async fn seed_flow<S: Stores>(edge: &Edge<'_, S>, request: &Request) -> Result<(
     authorize(edge, request)?;
     let body: SeedRequest = web::json_body(request)?;
     validate(&body)?;
+    if let Some(policy) = body.policy {
+        let command = DirectoryCommand::PutRealmPolicy {
+            realm: body.realm.clone(),
+            policy,
+        };
+        stored(edge, command, "put_realm_policy").await?;
+    }
     for app in body.applications {
+        let settings = DirectoryCommand::PutAppSettings {
+            client_id: app.client_id.clone(),
+            settings: AppSettings {
+                branding: app.branding,
+                policy: app.policy,
+            },
+        };
         let record = AppRecord {
             client_id: app.client_id,
             realm: body.realm.clone(),
@@ -80,6 +112,7 @@ async fn seed_flow<S: Stores>(edge: &Edge<'_, S>, request: &Request) -> Result<(
             }
             Err(error) => return Err(web::internal(&error)),
         }
+        stored(edge, settings, "put_app_settings").await?;
     }
     for user in body.users {
         let key = AccountKey::new(&body.realm, &user.username);
@@ -94,6 +127,48 @@ async fn seed_flow<S: Stores>(edge: &Edge<'_, S>, request: &Request) -> Result<(
         }
     }
     Ok(())
+}
+
+async fn stored<S: Stores>(
+    edge: &Edge<'_, S>,
+    command: DirectoryCommand,
+    what: &'static str,
+) -> Result<(), ApiError> {
+    match edge.stores.directory(command).await {
+        Ok(DirectoryReply::Stored) => Ok(()),
+        Ok(_) => Err(web::internal(&StoreError::UnexpectedReply(what))),
+        Err(error) => Err(web::internal(&error)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    realm: String,
+    username: String,
+}
+
+/// `GET /internal/v1/audit?realm=&username=`: `{"events": [...]}`, newest first.
+pub async fn audit<S: Stores>(edge: &Edge<'_, S>, request: &Request) -> Response {
+    match audit_flow(edge, request).await {
+        Ok(events) => web::json(200, &serde_json::json!({ "events": events })),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn audit_flow<S: Stores>(
+    edge: &Edge<'_, S>,
+    request: &Request,
+) -> Result<Vec<AuditEvent>, ApiError> {
+    authorize(edge, request)?;
+    let query: AuditQuery = serde_urlencoded::from_str(request.uri().query().unwrap_or_default())
+        .map_err(|_| ApiError::bad_request("Give realm and username."))?;
+    let key = AccountKey::new(&query.realm, &query.username);
+    let command = AccountCommand::Audit { limit: AUDIT_LIMIT };
+    match edge.stores.account(&key, command).await {
+        Ok(AccountReply::Audit(events)) => Ok(events),
+        Ok(_) => Err(web::internal(&StoreError::UnexpectedReply("audit"))),
+        Err(error) => Err(web::internal(&error)),
+    }
 }
 
 /// Compares the bearer token with `TESSERA_ADMIN_TOKEN` in constant time (over SHA-256
@@ -127,6 +202,9 @@ fn validate(body: &SeedRequest) -> Result<(), ApiError> {
     if !plain(&body.realm) {
         return Err(bad("realm"));
     }
+    if let Some(policy) = &body.policy {
+        check_policy(policy).map_err(|error| bad(&format!("realm policy: {error}")))?;
+    }
     for app in &body.applications {
         let alphanumeric = |text: &str| text.bytes().all(|b| b.is_ascii_alphanumeric());
         if app.client_id.len() != duo::CLIENT_ID_LEN || !alphanumeric(&app.client_id) {
@@ -146,10 +224,20 @@ fn validate(body: &SeedRequest) -> Result<(), ApiError> {
         if !app.origins.iter().all(origin_ok) {
             return Err(bad("origins are scheme://host[:port], without a path"));
         }
+        check_policy(&app.policy)
+            .map_err(|error| bad(&format!("policy of {}: {error}", app.client_id)))?;
+        check_branding(&app.branding).map_err(|error| bad(&error))?;
     }
     for user in &body.users {
         if !plain(&user.username) || user.username.len() > duo::MAX_USERNAME_LEN {
             return Err(bad("username"));
+        }
+        if user
+            .status
+            .as_deref()
+            .is_some_and(|status| UserStatus::parse(status).is_none())
+        {
+            return Err(bad("status is active, bypass or disabled"));
         }
         for device in &user.devices {
             if !plain(&device.id) || !plain(&device.name) {
@@ -160,6 +248,41 @@ fn validate(body: &SeedRequest) -> Result<(), ApiError> {
                     "totp must be a valid base32 secret, SHA1/SHA256/SHA512, 6 digits",
                 ));
             }
+        }
+    }
+    Ok(())
+}
+
+fn check_policy(policy: &PolicyConfig) -> Result<(), String> {
+    Policy::try_from(policy.clone())
+        .map(|_| ())
+        .map_err(|error| error.to_string())
+}
+
+/// Links are absolute `https://` URLs (or `http://` for local development) and the accent
+/// colour is `#rgb` or `#rrggbb`: the prompt puts them into attributes and styles.
+fn check_branding(branding: &Branding) -> Result<(), String> {
+    let urls = [
+        ("logo_url", &branding.logo_url),
+        ("help_url", &branding.help_url),
+        ("manage_devices_url", &branding.manage_devices_url),
+    ];
+    for (name, url) in urls {
+        if let Some(url) = url {
+            let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+            let clean = url.len() <= MAX_URL_LEN
+                && !url
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>'));
+            if !scheme_ok || !clean {
+                return Err(format!("{name} must be an http(s) URL"));
+            }
+        }
+    }
+    if let Some(color) = &branding.accent_color {
+        let hex = color.strip_prefix('#').unwrap_or_default();
+        if !matches!(hex.len(), 3 | 6) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("accent_color must be #rgb or #rrggbb".to_owned());
         }
     }
     Ok(())

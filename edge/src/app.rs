@@ -21,12 +21,14 @@ pub struct Config {
     pub service_name: String,
 }
 
-/// What the platform (never the client) says about the caller: `CF-Connecting-IP` and
-/// `request.cf.country`.
+/// What the platform (never the client) says about the caller: `CF-Connecting-IP`,
+/// `request.cf.country` and `request.cf.regionCode`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientInfo {
     pub ip: Option<String>,
     pub country: Option<String>,
+    /// ISO 3166-2 subdivision without the country prefix (`"43"` for UA-43).
+    pub region: Option<String>,
 }
 
 /// One request's inputs besides the request itself.
@@ -61,6 +63,7 @@ const ROUTES: &[(&str, &[Method])] = &[
     (prompt::START_PATH, &[Method::POST, Method::OPTIONS]),
     (prompt::PASSCODE_PATH, &[Method::POST, Method::OPTIONS]),
     (admin::SEED_PATH, &[Method::POST]),
+    (admin::AUDIT_PATH, &[Method::GET]),
 ];
 
 /// Files of the built prompt, served from the static assets.
@@ -100,6 +103,7 @@ impl<S: Stores> Edge<'_, S> {
             prompt::START_PATH => prompt::start(self, &request, context).await,
             prompt::PASSCODE_PATH => prompt::passcode(self, &request, context).await,
             admin::SEED_PATH => admin::seed(self, &request).await,
+            admin::AUDIT_PATH => admin::audit(self, &request).await,
             _ => ApiError::new(ErrorCode::NotFound, "There is nothing at this address.")
                 .into_response(),
         }

@@ -1,5 +1,6 @@
 //! The directory object: registered applications (client id → realm, secret, name,
-//! allowed embed origins) and the single-use authorization codes.
+//! allowed embed origins), their branding and policies, each realm's global policy, and
+//! the single-use authorization codes.
 //!
 //! Codes are stored under the SHA-256 of the code, so the lookup never compares the code
 //! itself, and a code is deleted in the same step that reads it: two exchanges of one
@@ -11,6 +12,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tessera_shared::SecretString;
+use tessera_shared::v1::PolicyConfig;
 
 use crate::account::secret_string;
 use crate::store::StoreError;
@@ -39,6 +41,38 @@ impl fmt::Debug for AppRecord {
             .field("origins", &self.origins)
             .finish_non_exhaustive()
     }
+}
+
+/// Branding and links an application shows in the prompt (`v1::Application`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Branding {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accent_color: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manage_devices_url: Option<String>,
+}
+
+/// An application's settings beside its registration: branding and its policy level.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppSettings {
+    #[serde(default)]
+    pub branding: Branding,
+    #[serde(default)]
+    pub policy: PolicyConfig,
+}
+
+/// The policy levels that apply to one application's sign-ins (the group level is not
+/// stored yet: users have no groups).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policies {
+    /// The realm's global policy.
+    pub global: PolicyConfig,
+    pub application: AppSettings,
 }
 
 /// What an authorization code stands for; everything the token endpoint needs.
@@ -76,6 +110,21 @@ pub enum DirectoryCommand {
         code_hash: String,
         now: i64,
     },
+    /// Replaces a realm's global policy.
+    PutRealmPolicy {
+        realm: String,
+        policy: PolicyConfig,
+    },
+    /// Replaces an application's branding and policy.
+    PutAppSettings {
+        client_id: String,
+        settings: AppSettings,
+    },
+    /// The realm's global policy and the application's settings (defaults when unset).
+    GetPolicies {
+        realm: String,
+        client_id: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,6 +132,7 @@ pub enum DirectoryReply {
     Application(Option<AppRecord>),
     Stored,
     Grant(Option<Grant>),
+    Policies(Policies),
 }
 
 /// The object's storage, synchronous like Durable Object SQLite.
@@ -93,6 +143,10 @@ pub trait DirectoryStorage {
     /// Reads and deletes in one step.
     fn take_code(&self, code_hash: &str) -> Result<Option<Grant>, StoreError>;
     fn purge_codes(&self, now: i64) -> Result<(), StoreError>;
+    fn realm_policy(&self, realm: &str) -> Result<Option<PolicyConfig>, StoreError>;
+    fn put_realm_policy(&self, realm: &str, policy: &PolicyConfig) -> Result<(), StoreError>;
+    fn app_settings(&self, client_id: &str) -> Result<Option<AppSettings>, StoreError>;
+    fn put_app_settings(&self, client_id: &str, settings: &AppSettings) -> Result<(), StoreError>;
 }
 
 /// Runs one command inside the directory object.
@@ -122,6 +176,23 @@ pub fn execute(
             Ok(DirectoryReply::Grant(
                 grant.filter(|grant| grant.expires_at >= now),
             ))
+        }
+        DirectoryCommand::PutRealmPolicy { realm, policy } => {
+            storage.put_realm_policy(&realm, &policy)?;
+            Ok(DirectoryReply::Stored)
+        }
+        DirectoryCommand::PutAppSettings {
+            client_id,
+            settings,
+        } => {
+            storage.put_app_settings(&client_id, &settings)?;
+            Ok(DirectoryReply::Stored)
+        }
+        DirectoryCommand::GetPolicies { realm, client_id } => {
+            Ok(DirectoryReply::Policies(Policies {
+                global: storage.realm_policy(&realm)?.unwrap_or_default(),
+                application: storage.app_settings(&client_id)?.unwrap_or_default(),
+            }))
         }
     }
 }

@@ -6,7 +6,8 @@
 //! Storage layout (see `docs/api.md`):
 //! - `Account` object, named `["realm","username"]`: tables `account` (one row), `device`,
 //!   `audit`.
-//! - `Directory` object, named `global`: tables `application`, `auth_code`.
+//! - `Directory` object, named `global`: tables `application`, `app_settings`,
+//!   `realm_policy`, `auth_code`.
 
 use std::cell::Cell;
 
@@ -14,6 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tessera_shared::SecretString;
 use tessera_shared::policy::LockoutState;
+use tessera_shared::v1::PolicyConfig;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::{
     Context, DurableObject, Env, Headers, Method, RequestInit, ResponseBuilder, SqlStorage,
@@ -26,7 +28,7 @@ use crate::account::{
 };
 use crate::app::{ClientInfo, Config, Edge, RequestContext};
 use crate::directory::{
-    self, AppRecord, DirectoryCommand, DirectoryReply, DirectoryStorage, Grant,
+    self, AppRecord, AppSettings, DirectoryCommand, DirectoryReply, DirectoryStorage, Grant,
 };
 use crate::session::SessionKey;
 use crate::store::{Entropy, StoreError, Stores};
@@ -75,7 +77,7 @@ fn now() -> i64 {
 }
 
 /// The platform's request as the core's `http::Request<Vec<u8>>`, with the client's IP
-/// (`CF-Connecting-IP`, set by the platform) and country (`request.cf`).
+/// (`CF-Connecting-IP`, set by the platform) and country and region (`request.cf`).
 async fn core_request(
     mut request: worker::Request,
 ) -> Result<(web::Request, ClientInfo), ApiError> {
@@ -107,6 +109,7 @@ async fn core_request(
     let client = ClientInfo {
         ip: request.headers().get("cf-connecting-ip").ok().flatten(),
         country: cf_string(request.inner(), "country"),
+        region: cf_string(request.inner(), "regionCode"),
     };
     Ok((core, client))
 }
@@ -529,6 +532,16 @@ impl AccountStorage for SqlAccount {
         )?;
         Ok(())
     }
+
+    fn audit(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
+        rows(
+            &self.sql,
+            "SELECT at, realm, username, client_id, application, txid, factor, result, reason,
+               ip, country
+             FROM audit ORDER BY seq DESC LIMIT ?",
+            vec![i64::from(limit).into()],
+        )
+    }
 }
 
 // -------------------------------------------------------------- Directory object
@@ -540,6 +553,14 @@ const DIRECTORY_SCHEMA: &[&str] = &[
         client_secret TEXT NOT NULL,
         name TEXT NOT NULL,
         origins TEXT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS app_settings (
+        client_id TEXT PRIMARY KEY,
+        settings TEXT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS realm_policy (
+        realm TEXT PRIMARY KEY,
+        policy TEXT NOT NULL
     )",
     "CREATE TABLE IF NOT EXISTS auth_code (
         code_hash TEXT PRIMARY KEY,
@@ -697,4 +718,63 @@ impl DirectoryStorage for SqlDirectory {
         )?;
         Ok(())
     }
+
+    fn realm_policy(&self, realm: &str) -> Result<Option<PolicyConfig>, StoreError> {
+        json_column(
+            &self.sql,
+            "SELECT policy AS json FROM realm_policy WHERE realm = ?",
+            realm,
+        )
+    }
+
+    fn put_realm_policy(&self, realm: &str, policy: &PolicyConfig) -> Result<(), StoreError> {
+        let json = serde_json::to_string(policy).map_err(backend)?;
+        exec(
+            &self.sql,
+            "INSERT INTO realm_policy (realm, policy) VALUES (?, ?)
+             ON CONFLICT (realm) DO UPDATE SET policy = excluded.policy",
+            vec![realm.into(), json.into()],
+        )?;
+        Ok(())
+    }
+
+    fn app_settings(&self, client_id: &str) -> Result<Option<AppSettings>, StoreError> {
+        json_column(
+            &self.sql,
+            "SELECT settings AS json FROM app_settings WHERE client_id = ?",
+            client_id,
+        )
+    }
+
+    fn put_app_settings(&self, client_id: &str, settings: &AppSettings) -> Result<(), StoreError> {
+        let json = serde_json::to_string(settings).map_err(backend)?;
+        exec(
+            &self.sql,
+            "INSERT INTO app_settings (client_id, settings) VALUES (?, ?)
+             ON CONFLICT (client_id) DO UPDATE SET settings = excluded.settings",
+            vec![client_id.into(), json.into()],
+        )?;
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+struct JsonRow {
+    json: String,
+}
+
+/// The JSON document in the `json` column of the row `query` finds for `key`, if any.
+fn json_column<T: DeserializeOwned>(
+    sql: &SqlStorage,
+    query: &str,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    let found: Vec<JsonRow> = rows(sql, query, vec![key.into()])?;
+    found
+        .into_iter()
+        .next()
+        .map(|row| {
+            serde_json::from_str(&row.json).map_err(|e| StoreError::Corrupt(format!("{key}: {e}")))
+        })
+        .transpose()
 }

@@ -20,6 +20,7 @@ pub mod directory;
 pub mod memory;
 pub mod oauth;
 pub mod prompt;
+pub mod remember;
 pub mod session;
 pub mod store;
 pub mod web;

@@ -11,8 +11,10 @@ use serde::de::DeserializeOwned;
 use crate::account::{
     self, AccountCommand, AccountKey, AccountRecord, AccountReply, AccountStorage, AuditEvent,
 };
+use tessera_shared::v1::PolicyConfig;
+
 use crate::directory::{
-    self, AppRecord, DirectoryCommand, DirectoryReply, DirectoryStorage, Grant,
+    self, AppRecord, AppSettings, DirectoryCommand, DirectoryReply, DirectoryStorage, Grant,
 };
 use crate::store::{Entropy, StoreError, Stores};
 
@@ -36,12 +38,26 @@ impl AccountStorage for MemoryAccount {
         self.audit.borrow_mut().push(event.clone());
         Ok(())
     }
+
+    fn audit(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self
+            .audit
+            .borrow()
+            .iter()
+            .rev()
+            .take(limit)
+            .cloned()
+            .collect())
+    }
 }
 
 #[derive(Debug, Default)]
 pub struct MemoryDirectory {
     applications: RefCell<HashMap<String, AppRecord>>,
     codes: RefCell<HashMap<String, Grant>>,
+    realm_policies: RefCell<HashMap<String, PolicyConfig>>,
+    settings: RefCell<HashMap<String, AppSettings>>,
 }
 
 impl DirectoryStorage for MemoryDirectory {
@@ -71,6 +87,28 @@ impl DirectoryStorage for MemoryDirectory {
         self.codes
             .borrow_mut()
             .retain(|_, grant| grant.expires_at >= now);
+        Ok(())
+    }
+
+    fn realm_policy(&self, realm: &str) -> Result<Option<PolicyConfig>, StoreError> {
+        Ok(self.realm_policies.borrow().get(realm).cloned())
+    }
+
+    fn put_realm_policy(&self, realm: &str, policy: &PolicyConfig) -> Result<(), StoreError> {
+        self.realm_policies
+            .borrow_mut()
+            .insert(realm.to_owned(), policy.clone());
+        Ok(())
+    }
+
+    fn app_settings(&self, client_id: &str) -> Result<Option<AppSettings>, StoreError> {
+        Ok(self.settings.borrow().get(client_id).cloned())
+    }
+
+    fn put_app_settings(&self, client_id: &str, settings: &AppSettings) -> Result<(), StoreError> {
+        self.settings
+            .borrow_mut()
+            .insert(client_id.to_owned(), settings.clone());
         Ok(())
     }
 }

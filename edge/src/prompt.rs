@@ -1,21 +1,29 @@
 //! The prompt API (`/prompt/v1/start`, `/prompt/v1/passcode`) and its CORS rules.
 //!
-//! Start verifies the relying app's signed request and opens a stateless session; a
-//! passcode is decided inside the user's account object, and only an accepted one yields
-//! an authorization code. Cross-origin callers must be registered for the application;
+//! Start verifies the relying app's signed request, resolves the policy in force for the
+//! application (realm global < application; users have no groups yet), checks the
+//! browser's remembered-device tokens, and lets the user's account object decide: the
+//! usable methods, a final allow without a second factor (which yields a code at once),
+//! or a denial. A passcode is decided inside the account object too, and only an accepted
+//! one (or a final allow) yields an authorization code. Cross-origin callers must be registered for the application;
 //! callers without an `Origin` (curl) or from the edge itself (the hosted page) need not.
 
 use http::header::{self, HeaderName};
 use tessera_shared::SecretString;
 use tessera_shared::duo;
 use tessera_shared::jws::Hs512Key;
+use tessera_shared::policy::{EffectivePolicy, Policy};
 use tessera_shared::v1::{
-    self, Application, Completion, ErrorCode, PasscodeRequest, StartRequest, StartResponse,
+    self, Application, Completion, ErrorCode, PasscodeRequest, PolicyConfig, RememberOffer,
+    StartRequest, StartResponse,
 };
 
 use crate::account::{AccountCommand, AccountKey, AccountReply, AuditContext, Passcode, Refusal};
 use crate::app::{Edge, RequestContext};
-use crate::directory::{self, AppRecord, CODE_LIFETIME, DirectoryCommand, DirectoryReply, Grant};
+use crate::directory::{
+    self, AppRecord, Branding, CODE_LIFETIME, DirectoryCommand, DirectoryReply, Grant, Policies,
+};
+use crate::remember::{self, Remembered};
 use crate::session::{self, SESSION_LIFETIME, Session, SessionError, SessionKey};
 use crate::store::{self, StoreError, Stores};
 use crate::web::{self, ApiError, Request, Response};
@@ -89,16 +97,40 @@ async fn start_flow<S: Stores>(
             )
         })?;
     let txid = store::random_txid(edge.entropy).map_err(|e| web::internal(&e))?;
+    let (policy, branding) = policy_for(edge.stores, &app).await?;
+    let remembered = body
+        .remembered
+        .iter()
+        .take(remember::MAX_TOKENS)
+        .any(|token| {
+            remember::open(key, token).is_some_and(|grant| {
+                grant.honoured(
+                    &policy.effective.remembered_devices,
+                    &app.realm,
+                    &verified.username,
+                    &app.client_id,
+                    cx.now,
+                )
+            })
+        });
     let account = AccountKey::new(&app.realm, &verified.username);
-    let audit = audit_context(&app, &txid, cx);
+    let command = AccountCommand::Begin {
+        audit: audit_context(&app, &txid, cx),
+        now: cx.now,
+        policy: policy.config.clone(),
+        remembered,
+    };
     let reply = edge
         .stores
-        .account(&account, AccountCommand::Begin { audit, now: cx.now })
+        .account(&account, command)
         .await
         .map_err(|e| web::internal(&e))?;
-    let methods = match reply {
-        AccountReply::Ready { methods } => methods,
-        AccountReply::Refused(refusal) => return Err(refusal_error(refusal)),
+    let (methods, decided) = match reply {
+        AccountReply::Ready { methods } => (methods, None),
+        AccountReply::Allowed { factor, reason } => (Vec::new(), Some((factor, reason))),
+        AccountReply::Refused(refusal) => {
+            return Err(refusal_error(refusal, &edge.config.service_name));
+        }
         _ => return Err(web::internal(&StoreError::UnexpectedReply("begin"))),
     };
     let expires_at = cx.now.saturating_add(SESSION_LIFETIME);
@@ -113,71 +145,82 @@ async fn start_flow<S: Stores>(
         txid,
         expires_at,
     };
+    let completion = match decided {
+        // A remembered device is not offered again: the browser already holds a token.
+        Some((factor, reason)) => {
+            Some(issue_completion(edge, &session, factor, reason, None, cx).await?)
+        }
+        None => None,
+    };
     Ok(StartResponse {
         session: session::seal(key, &session),
         application: Application {
             name: app.name.clone(),
-            logo_url: None,
-            accent_color: None,
-            help_url: None,
-            manage_devices_url: None,
+            logo_url: branding.logo_url,
+            accent_color: branding.accent_color,
+            help_url: branding.help_url,
+            manage_devices_url: branding.manage_devices_url,
         },
         username: verified.username,
         default_method: methods.first().map(|option| option.method),
         methods,
-        completion: None,
+        completion,
         expires_at,
     })
 }
 
-async fn passcode_flow<S: Stores>(
+/// The policy in force for an application's sign-ins, in checked and wire form.
+#[derive(Debug)]
+pub struct AppPolicy {
+    pub effective: EffectivePolicy,
+    /// The merged levels, as sent to the account object.
+    pub config: PolicyConfig,
+}
+
+/// Reads the realm's global policy and the application's settings, and merges them.
+pub async fn policy_for<S: Stores>(
+    stores: &S,
+    app: &AppRecord,
+) -> Result<(AppPolicy, Branding), ApiError> {
+    let command = DirectoryCommand::GetPolicies {
+        realm: app.realm.clone(),
+        client_id: app.client_id.clone(),
+    };
+    let Policies {
+        global,
+        application,
+    } = match stores.directory(command).await {
+        Ok(DirectoryReply::Policies(policies)) => policies,
+        Ok(_) => return Err(web::internal(&StoreError::UnexpectedReply("get_policies"))),
+        Err(error) => return Err(web::internal(&error)),
+    };
+    let check = |config: PolicyConfig| {
+        Policy::try_from(config).map_err(|error| {
+            web::internal(&StoreError::Corrupt(format!(
+                "policy for {}: {error}",
+                app.client_id
+            )))
+        })
+    };
+    let merged = check(global)?.overlay(&check(application.policy)?);
+    Ok((
+        AppPolicy {
+            effective: merged.resolve(),
+            config: PolicyConfig::from(&merged),
+        },
+        application.branding,
+    ))
+}
+
+/// Issues the authorization code for an allowed sign-in and builds the completion.
+async fn issue_completion<S: Stores>(
     edge: &Edge<'_, S>,
-    request: &Request,
+    session: &Session,
+    factor: String,
+    reason: String,
+    remember: Option<RememberOffer>,
     cx: &RequestContext,
-    allowed_origin: &mut Option<String>,
 ) -> Result<Completion, ApiError> {
-    let body: PasscodeRequest = web::json_body(request)?;
-    let PasscodeRequest { session, passcode } = body;
-    let passcode = SecretString::from(passcode);
-    let key = session_key(edge)?;
-    let session = session::open(key, &session, cx.now).map_err(|error| match error {
-        SessionError::Expired => ApiError::new(
-            ErrorCode::SessionExpired,
-            "This sign-in took too long. Go back to the application and start again.",
-        ),
-        SessionError::Malformed | SessionError::BadMac => invalid_session(),
-    })?;
-    // An application deleted since the session started can no longer be signed in to.
-    let app = application(edge.stores, &session.client_id)
-        .await?
-        .filter(|app| app.realm == session.realm)
-        .ok_or_else(invalid_session)?;
-    *allowed_origin = check_origin(request, &app)?;
-    let well_formed = passcode.expose_secret().len() == PASSCODE_DIGITS
-        && passcode.expose_secret().bytes().all(|b| b.is_ascii_digit());
-    if !well_formed {
-        return Err(ApiError::bad_request("Enter the 6-digit passcode."));
-    }
-    let account = AccountKey::new(&session.realm, &session.username);
-    let command = AccountCommand::VerifyPasscode {
-        passcode: Passcode(passcode),
-        audit: audit_context(&app, &session.txid, cx),
-        now: cx.now,
-    };
-    let reply = edge
-        .stores
-        .account(&account, command)
-        .await
-        .map_err(|e| web::internal(&e))?;
-    let (factor, reason) = match reply {
-        AccountReply::Accepted { factor, reason, .. } => (factor, reason),
-        AccountReply::Refused(refusal) => return Err(refusal_error(refusal)),
-        _ => {
-            return Err(web::internal(&StoreError::UnexpectedReply(
-                "verify_passcode",
-            )));
-        }
-    };
     let code = store::random_token(edge.entropy, CODE_BYTES).map_err(|e| web::internal(&e))?;
     let grant = Grant {
         client_id: session.client_id.clone(),
@@ -211,9 +254,76 @@ async fn passcode_flow<S: Stores>(
             &session.state,
         ),
         code,
-        state: session.state,
-        remember: None,
+        state: session.state.clone(),
+        remember,
     })
+}
+
+async fn passcode_flow<S: Stores>(
+    edge: &Edge<'_, S>,
+    request: &Request,
+    cx: &RequestContext,
+    allowed_origin: &mut Option<String>,
+) -> Result<Completion, ApiError> {
+    let body: PasscodeRequest = web::json_body(request)?;
+    let PasscodeRequest { session, passcode } = body;
+    let passcode = SecretString::from(passcode);
+    let key = session_key(edge)?;
+    let session = session::open(key, &session, cx.now).map_err(|error| match error {
+        SessionError::Expired => ApiError::new(
+            ErrorCode::SessionExpired,
+            "This sign-in took too long. Go back to the application and start again.",
+        ),
+        SessionError::Malformed | SessionError::BadMac => invalid_session(),
+    })?;
+    // An application deleted since the session started can no longer be signed in to.
+    let app = application(edge.stores, &session.client_id)
+        .await?
+        .filter(|app| app.realm == session.realm)
+        .ok_or_else(invalid_session)?;
+    *allowed_origin = check_origin(request, &app)?;
+    let well_formed = passcode.expose_secret().len() == PASSCODE_DIGITS
+        && passcode.expose_secret().bytes().all(|b| b.is_ascii_digit());
+    if !well_formed {
+        return Err(ApiError::bad_request("Enter the 6-digit passcode."));
+    }
+    let (policy, _) = policy_for(edge.stores, &app).await?;
+    let account = AccountKey::new(&session.realm, &session.username);
+    let command = AccountCommand::VerifyPasscode {
+        passcode: Passcode(passcode),
+        audit: audit_context(&app, &session.txid, cx),
+        now: cx.now,
+        policy: policy.config,
+    };
+    let reply = edge
+        .stores
+        .account(&account, command)
+        .await
+        .map_err(|e| web::internal(&e))?;
+    let (factor, reason) = match reply {
+        AccountReply::Accepted { factor, reason, .. } => (factor, reason),
+        AccountReply::Refused(refusal) => {
+            return Err(refusal_error(refusal, &edge.config.service_name));
+        }
+        _ => {
+            return Err(web::internal(&StoreError::UnexpectedReply(
+                "verify_passcode",
+            )));
+        }
+    };
+    let remember = Remembered::offer(
+        &policy.effective.remembered_devices,
+        &session.realm,
+        &session.username,
+        &session.client_id,
+        cx.now,
+    )
+    .map(|grant| RememberOffer {
+        token: remember::seal(key, &grant),
+        expires_at: grant.expires_at,
+        scope: grant.scope_name().to_owned(),
+    });
+    issue_completion(edge, &session, factor, reason, remember, cx).await
 }
 
 /// `redirect_uri` with `duo_code` (or `code`) and `state` added to its query, before any
@@ -318,6 +428,7 @@ fn audit_context(app: &AppRecord, txid: &str, cx: &RequestContext) -> AuditConte
         txid: txid.to_owned(),
         ip: cx.client.ip.clone(),
         country: cx.client.country.clone(),
+        region: cx.client.region.clone(),
     }
 }
 
@@ -335,9 +446,14 @@ fn invalid_session() -> ApiError {
     )
 }
 
-/// The user-facing error for an account's refusal.
-pub fn refusal_error(refusal: Refusal) -> ApiError {
+/// The user-facing error for an account's refusal; `service_name` goes into the
+/// sanctioned-region message.
+pub fn refusal_error(refusal: Refusal, service_name: &str) -> ApiError {
     match refusal {
+        Refusal::Denied(denial) => {
+            let reason = denial.reason();
+            ApiError::new(reason.error_code(), &reason.user_message(service_name))
+        }
         Refusal::EnrollmentRequired => ApiError::new(
             ErrorCode::EnrollmentRequired,
             "You need to enroll a device before you can sign in. Contact your help desk.",

@@ -30,9 +30,15 @@ impl SessionKey {
     }
 
     fn mac(&self, payload: &str) -> Hmac<Sha256> {
+        self.domain_mac(DOMAIN, payload)
+    }
+
+    /// HMAC-SHA256 over `domain ‖ payload`: one key, separate domains for each kind of
+    /// token (sessions, remembered devices), so no token passes as another kind.
+    pub(crate) fn domain_mac(&self, domain: &[u8], payload: &str) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.expose_secret())
             .unwrap_or_else(|_| <Hmac<Sha256> as hmac::digest::KeyInit>::new(&Default::default()));
-        mac.update(DOMAIN);
+        mac.update(domain);
         mac.update(payload.as_bytes());
         mac
     }

@@ -26,6 +26,8 @@ use tessera_shared::jws::{self, Hs512Key};
 use tessera_shared::otp::{Algorithm, OtpKey, Totp};
 use tessera_shared::rp::Client;
 
+mod policy;
+
 const CLIENT_ID: &str = "DIABCDEFGHIJKLMNOPQR";
 const SECRET: &str = "abcdefghijABCDEFGHIJ0123456789abcdefghij";
 const OTHER_SECRET: &str = "zzzzzzzzzzABCDEFGHIJ0123456789abcdefghij";
@@ -64,6 +66,7 @@ fn client_info() -> ClientInfo {
     ClientInfo {
         ip: Some("198.51.100.7".into()),
         country: Some("NL".into()),
+        region: None,
     }
 }
 
@@ -92,6 +95,8 @@ struct World {
     stores: MemoryStores,
     config: Config,
     entropy: CountingEntropy,
+    /// What the platform says about the caller of the next requests.
+    client: std::cell::RefCell<ClientInfo>,
 }
 
 impl World {
@@ -104,6 +109,7 @@ impl World {
                 service_name: "Tessera".into(),
             },
             entropy: CountingEntropy::default(),
+            client: std::cell::RefCell::new(client_info()),
         };
         let reply = world.seed(&seed_body());
         assert_eq!(reply.status, 200, "{}", reply.text());
@@ -129,7 +135,7 @@ impl World {
         };
         let context = RequestContext {
             now,
-            client: client_info(),
+            client: self.client.borrow().clone(),
         };
         let response = block_on(edge.handle(request, &context));
         let (parts, body) = response.into_parts();
@@ -240,7 +246,7 @@ fn start_passcode_token_round_trip() {
     assert_eq!(body["username"], "alice");
     assert_eq!(
         body["methods"],
-        json!([{"method": "passcode", "device_name": "Alice's phone"}])
+        json!([{"method": "passcode", "device_name": "Alice's phone", "device_id": "DPALICE0000000000001"}])
     );
     assert_eq!(body["expires_at"], NOW + 600);
 

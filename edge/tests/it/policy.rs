@@ -86,6 +86,15 @@ fn outcome(reply: &Reply) -> String {
     }
 }
 
+/// (country, region, user, outcome, message)
+type LocationCase<'a> = (
+    Option<&'a str>,
+    Option<&'a str>,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+);
+
 #[test]
 fn location_table() {
     let world = World::new();
@@ -95,8 +104,7 @@ fn location_table() {
     world.set_user("bypassed", "bypass");
     let locked_out_message =
         "Access denied. Your organization does not allow sign-ins from your current location.";
-    // (country, region, user, outcome, message)
-    let cases: &[(Option<&str>, Option<&str>, &str, &str, Option<&str>)] = &[
+    let cases: &[LocationCase] = &[
         (
             Some("IR"),
             None,

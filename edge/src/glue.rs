@@ -3,6 +3,9 @@
 //! translation; decisions live in the core. No binding is ever unwrapped: every failure
 //! becomes the core's JSON error.
 //!
+//! TOTP secrets and client secrets are sealed (`sealing`) under `TESSERA_STORAGE_KEY`
+//! before they reach SQLite; without that secret the objects refuse to work.
+//!
 //! Storage layout (see `docs/api.md`):
 //! - `Account` object, named `["realm","username"]`: tables `account` (one row), `device`,
 //!   `audit`.
@@ -30,6 +33,7 @@ use crate::app::{ClientInfo, Config, Edge, RequestContext};
 use crate::directory::{
     self, AppRecord, AppSettings, DirectoryCommand, DirectoryReply, DirectoryStorage, Grant,
 };
+use crate::sealing::StorageKey;
 use crate::session::SessionKey;
 use crate::store::{Entropy, StoreError, Stores};
 use crate::web::{self, ApiError, MAX_BODY_BYTES};
@@ -338,6 +342,7 @@ const ACCOUNT_SCHEMA: &[&str] = &[
 pub struct Account {
     state: State,
     schema_ready: Cell<bool>,
+    storage_key: Option<StorageKey>,
 }
 
 impl std::fmt::Debug for Account {
@@ -346,11 +351,31 @@ impl std::fmt::Debug for Account {
     }
 }
 
+/// `TESSERA_STORAGE_KEY`, when set and well-formed.
+fn storage_key(env: &Env) -> Option<StorageKey> {
+    let key = env
+        .secret("TESSERA_STORAGE_KEY")
+        .ok()
+        .map(|value| value.to_string())
+        .or_else(|| env.var("TESSERA_STORAGE_KEY").ok().map(|v| v.to_string()))
+        .and_then(|text| StorageKey::from_base64(&text));
+    if key.is_none() {
+        web::log("TESSERA_STORAGE_KEY is missing or not 32 bytes of base64");
+    }
+    key
+}
+
+fn require_key(key: &Option<StorageKey>) -> Result<&StorageKey, StoreError> {
+    key.as_ref()
+        .ok_or_else(|| StoreError::Backend("TESSERA_STORAGE_KEY is not set".to_owned()))
+}
+
 impl DurableObject for Account {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         Self {
             state,
             schema_ready: Cell::new(false),
+            storage_key: storage_key(&env),
         }
     }
 
@@ -362,7 +387,8 @@ impl DurableObject for Account {
             ACCOUNT_SCHEMA,
             &text,
             |sql, envelope: AccountEnvelope| {
-                account::execute(&SqlAccount { sql }, &envelope.key, envelope.command)
+                let key = require_key(&self.storage_key)?;
+                account::execute(&SqlAccount { sql, key }, &envelope.key, envelope.command)
             },
         )
     }
@@ -398,8 +424,17 @@ fn ensure_schema(sql: &SqlStorage, ready: &Cell<bool>, schema: &[&str]) -> Resul
     Ok(())
 }
 
-struct SqlAccount {
+struct SqlAccount<'a> {
     sql: SqlStorage,
+    key: &'a StorageKey,
+}
+
+/// Where a TOTP secret is stored: the associated data it is sealed with.
+fn totp_context(realm: &str, username: &str, device_id: &str) -> String {
+    format!(
+        "totp {} {device_id}",
+        AccountKey::new(realm, username).object_name()
+    )
 }
 
 #[derive(Deserialize)]
@@ -422,7 +457,7 @@ struct DeviceRow {
     last_step: Option<u64>,
 }
 
-impl AccountStorage for SqlAccount {
+impl AccountStorage for SqlAccount<'_> {
     fn load(&self) -> Result<Option<AccountRecord>, StoreError> {
         let accounts: Vec<AccountRow> = rows(
             &self.sql,
@@ -440,6 +475,23 @@ impl AccountStorage for SqlAccount {
         )?;
         let status = UserStatus::parse(&row.status)
             .ok_or_else(|| StoreError::Corrupt(format!("status {}", row.status)))?;
+        let devices = devices
+            .into_iter()
+            .map(|device| {
+                let context = totp_context(&row.realm, &row.username, &device.id);
+                Ok(DeviceRecord {
+                    totp: TotpSeed {
+                        secret_base32: self.key.open(&device.totp_secret, &context)?,
+                        algorithm: device.totp_algorithm,
+                        digits: device.totp_digits,
+                        period: device.totp_period,
+                    },
+                    id: device.id,
+                    name: device.name,
+                    last_step: device.last_step,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Some(AccountRecord {
             realm: row.realm,
             username: row.username,
@@ -448,20 +500,7 @@ impl AccountStorage for SqlAccount {
                 failures: row.failures,
                 locked_since: row.locked_since,
             },
-            devices: devices
-                .into_iter()
-                .map(|device| DeviceRecord {
-                    id: device.id,
-                    name: device.name,
-                    totp: TotpSeed {
-                        secret_base32: SecretString::from(device.totp_secret),
-                        algorithm: device.totp_algorithm,
-                        digits: device.totp_digits,
-                        period: device.totp_period,
-                    },
-                    last_step: device.last_step,
-                })
-                .collect(),
+            devices,
         }))
     }
 
@@ -486,6 +525,10 @@ impl AccountStorage for SqlAccount {
                 Some(step) => integer(step)?,
                 None => SqlStorageValue::Null,
             };
+            let context = totp_context(&record.realm, &record.username, &device.id);
+            let sealed = self
+                .key
+                .seal(&CryptoEntropy, &device.totp.secret_base32, &context)?;
             exec(
                 &self.sql,
                 "INSERT INTO device (id, position, name, totp_secret, totp_algorithm, totp_digits,
@@ -499,7 +542,7 @@ impl AccountStorage for SqlAccount {
                     device.id.as_str().into(),
                     integer(u64::try_from(position).map_err(backend)?)?,
                     device.name.as_str().into(),
-                    device.totp.secret_base32.expose_secret().into(),
+                    sealed.into(),
                     device.totp.algorithm.as_str().into(),
                     i64::from(device.totp.digits).into(),
                     integer(device.totp.period)?,
@@ -584,6 +627,7 @@ const DIRECTORY_SCHEMA: &[&str] = &[
 pub struct Directory {
     state: State,
     schema_ready: Cell<bool>,
+    storage_key: Option<StorageKey>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -593,10 +637,11 @@ impl std::fmt::Debug for Directory {
 }
 
 impl DurableObject for Directory {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         Self {
             state,
             schema_ready: Cell::new(false),
+            storage_key: storage_key(&env),
         }
     }
 
@@ -607,13 +652,22 @@ impl DurableObject for Directory {
             &self.schema_ready,
             DIRECTORY_SCHEMA,
             &text,
-            |sql, command: DirectoryCommand| directory::execute(&SqlDirectory { sql }, command),
+            |sql, command: DirectoryCommand| {
+                let key = require_key(&self.storage_key)?;
+                directory::execute(&SqlDirectory { sql, key }, command)
+            },
         )
     }
 }
 
-struct SqlDirectory {
+struct SqlDirectory<'a> {
     sql: SqlStorage,
+    key: &'a StorageKey,
+}
+
+/// Where a client secret is stored: the associated data it is sealed with.
+fn client_secret_context(client_id: &str) -> String {
+    format!("client_secret {client_id}")
 }
 
 #[derive(Deserialize)]
@@ -628,7 +682,7 @@ struct ApplicationRow {
 const GRANT_COLUMNS: &str = "client_id, redirect_uri, realm, username, nonce, factor, reason, \
                              auth_time, txid, ip, country, expires_at";
 
-impl DirectoryStorage for SqlDirectory {
+impl DirectoryStorage for SqlDirectory<'_> {
     fn application(&self, client_id: &str) -> Result<Option<AppRecord>, StoreError> {
         let found: Vec<ApplicationRow> = rows(
             &self.sql,
@@ -641,10 +695,13 @@ impl DirectoryStorage for SqlDirectory {
         };
         let origins: Vec<String> = serde_json::from_str(&row.origins)
             .map_err(|e| StoreError::Corrupt(format!("origins of {}: {e}", row.client_id)))?;
+        let client_secret = self
+            .key
+            .open(&row.client_secret, &client_secret_context(&row.client_id))?;
         Ok(Some(AppRecord {
             client_id: row.client_id,
             realm: row.realm,
-            client_secret: SecretString::from(row.client_secret),
+            client_secret,
             name: row.name,
             origins,
         }))
@@ -652,6 +709,11 @@ impl DirectoryStorage for SqlDirectory {
 
     fn put_application(&self, app: &AppRecord) -> Result<(), StoreError> {
         let origins = serde_json::to_string(&app.origins).map_err(backend)?;
+        let sealed = self.key.seal(
+            &CryptoEntropy,
+            &app.client_secret,
+            &client_secret_context(&app.client_id),
+        )?;
         exec(
             &self.sql,
             "INSERT INTO application (client_id, realm, client_secret, name, origins)
@@ -662,7 +724,7 @@ impl DirectoryStorage for SqlDirectory {
             vec![
                 app.client_id.as_str().into(),
                 app.realm.as_str().into(),
-                app.client_secret.expose_secret().into(),
+                sealed.into(),
                 app.name.as_str().into(),
                 origins.into(),
             ],

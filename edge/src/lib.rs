@@ -21,6 +21,7 @@ pub mod memory;
 pub mod oauth;
 pub mod prompt;
 pub mod remember;
+pub mod sealing;
 pub mod session;
 pub mod store;
 pub mod web;

@@ -59,6 +59,7 @@ pub fn router(config: Config) -> Router {
         .route("/login", get(index).post(login))
         .route("/logout", post(logout).get(|| async { Redirect::to("/") }))
         .route("/duo-callback", get(callback))
+        .route("/logo.svg", get(logo))
         .fallback(not_found)
         .with_state(app)
         .layer(middleware::from_fn(log_and_harden))
@@ -82,6 +83,27 @@ async fn log_and_harden(request: Request, next: Next) -> Response {
         response.status().as_u16()
     );
     response
+}
+
+/// The demo application's logo, which the edge shows in the prompt (application
+/// branding); an image the prompt on the edge's origin may load.
+async fn logo() -> Response {
+    const LOGO: &str = concat!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" role="img" aria-label="Tessera Demo">"##,
+        r##"<rect width="64" height="64" rx="14" fill="#1a56db"/>"##,
+        r##"<path d="M16 16h32v8H36v24h-8V24H16z" fill="#fff"/></svg>"##
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (
+                header::HeaderName::from_static("cross-origin-resource-policy"),
+                "cross-origin",
+            ),
+        ],
+        LOGO,
+    )
+        .into_response()
 }
 
 fn unix_now() -> i64 {

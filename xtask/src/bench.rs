@@ -143,6 +143,7 @@ fn redact(command: &str, credentials: &Credentials) -> String {
     command
         .replace(&credentials.admin_token, "…")
         .replace(&credentials.session_key, "…")
+        .replace(&credentials.storage_key, "…")
 }
 
 fn bundle_size() -> Result<Row> {

@@ -53,6 +53,8 @@ pub enum DeviceState {
 pub struct Credentials {
     pub admin_token: String,
     pub session_key: String,
+    /// `TESSERA_STORAGE_KEY`: 32 random bytes in standard base64 (AES-256-GCM at rest).
+    pub storage_key: String,
     pub client_id: String,
     pub client_secret: String,
     pub alice_device_id: String,
@@ -64,6 +66,7 @@ impl Credentials {
         Ok(Self {
             admin_token: cmd::random_string(48, cmd::ALNUM)?,
             session_key: cmd::random_string(64, cmd::ALNUM)?,
+            storage_key: new_storage_key()?,
             client_id: format!("DI{}", cmd::random_string(18, cmd::UPPER_ALNUM)?),
             client_secret: cmd::random_string(40, cmd::ALNUM)?,
             alice_device_id: format!("DP{}", cmd::random_string(18, cmd::UPPER_ALNUM)?),
@@ -75,6 +78,7 @@ impl Credentials {
         json!({
             "admin_token": self.admin_token,
             "session_key": self.session_key,
+            "storage_key": self.storage_key,
             "client_id": self.client_id,
             "client_secret": self.client_secret,
             "alice_device_id": self.alice_device_id,
@@ -82,16 +86,24 @@ impl Credentials {
         })
     }
 
-    fn from_json(value: &Value) -> Option<Self> {
+    /// The credentials in `value`, and whether a storage key had to be added (state
+    /// folders from before encryption at rest).
+    fn from_json(value: &Value) -> Option<(Self, bool)> {
         let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
-        Some(Self {
+        let (storage_key, added) = match text("storage_key") {
+            Some(key) => (key, false),
+            None => (new_storage_key().ok()?, true),
+        };
+        let credentials = Self {
             admin_token: text("admin_token")?,
             session_key: text("session_key")?,
+            storage_key,
             client_id: text("client_id")?,
             client_secret: text("client_secret")?,
             alice_device_id: text("alice_device_id")?,
             alice_totp_secret: text("alice_totp_secret_base32")?,
-        })
+        };
+        Some((credentials, added))
     }
 
     /// Loads `STATE/demo.json`, or creates it (mode 0600).
@@ -100,7 +112,14 @@ impl Credentials {
         if let Ok(text) = std::fs::read_to_string(&path) {
             let value: Value = serde_json::from_str(&text)
                 .with_context(|| format!("parsing {}", path.display()))?;
-            if let Some(credentials) = Self::from_json(&value) {
+            if let Some((credentials, added)) = Self::from_json(&value) {
+                if added {
+                    write_private(
+                        &path,
+                        &serde_json::to_string_pretty(&credentials.to_json())?,
+                    )?;
+                    println!("added a storage key to {}", path.display());
+                }
                 println!("reusing credentials from {}", path.display());
                 return Ok(credentials);
             }
@@ -118,6 +137,10 @@ impl Credentials {
         println!("generated new credentials in {}", path.display());
         Ok(credentials)
     }
+}
+
+fn new_storage_key() -> Result<String> {
+    Ok(data_encoding::BASE64.encode(&cmd::random_bytes::<32>()?))
 }
 
 fn write_private(path: &Path, contents: &str) -> Result<()> {
@@ -284,6 +307,8 @@ pub fn edge_command(state: &Path, port: u16, credentials: &Credentials) -> std::
         .arg(format!("TESSERA_ADMIN_TOKEN:{}", credentials.admin_token))
         .arg("--var")
         .arg(format!("TESSERA_SESSION_KEY:{}", credentials.session_key))
+        .arg("--var")
+        .arg(format!("TESSERA_STORAGE_KEY:{}", credentials.storage_key))
         .args(["--log-level", "warn"]);
     command
 }
@@ -312,6 +337,12 @@ fn seed(edge_port: u16, credentials: &Credentials, www_port: u16) -> Result<()> 
             "client_secret": credentials.client_secret,
             "name": APP_NAME,
             "origins": [format!("http://localhost:{www_port}")],
+            "branding": {
+                "logo_url": format!("http://localhost:{www_port}/logo.svg"),
+                "accent_color": "#1a56db",
+                "help_url": format!("http://localhost:{www_port}/"),
+                "manage_devices_url": format!("http://localhost:{www_port}/"),
+            },
         }],
         "users": [
             {"username": ALICE, "devices": [{

@@ -385,6 +385,10 @@ fn e2e_command(
         .env("TESSERA_CLIENT_SECRET", &stack.credentials.client_secret)
         .env("TESSERA_ADMIN_TOKEN", &stack.credentials.admin_token)
         .env("TESSERA_PYTHON", setup::interop_python())
+        // For tests that read the stack's state on disk (secrets at rest) or start a
+        // second edge of their own to restart it (state surviving a workerd restart).
+        .env("TESSERA_STATE_DIR", &stack.state)
+        .env("TESSERA_EDGE_COMMAND", edge_command_template(stack))
         .args([
             "--test",
             // One file at a time: each drives its own Chromium on a 2-core machine.
@@ -405,6 +409,31 @@ fn e2e_command(
         );
     }
     node
+}
+
+/// The edge's command line as JSON (`program`, `args`, `env`, `cwd`) with `@PORT@` and
+/// `@STATE@` where a test fills in its own port and state folder: the same wrangler dev,
+/// secrets and flags as the stack's edge.
+fn edge_command_template(stack: &Stack) -> String {
+    let command = stack::edge_command(Path::new("@STATE@"), 0, &stack.credentials);
+    let text = |value: &std::ffi::OsStr| value.to_string_lossy().into_owned();
+    let mut args: Vec<String> = command.get_args().map(text).collect();
+    if let Some(index) = args.iter().position(|arg| arg == "--port")
+        && let Some(port) = args.get_mut(index + 1)
+    {
+        "@PORT@".clone_into(port);
+    }
+    let env: serde_json::Map<String, serde_json::Value> = command
+        .get_envs()
+        .filter_map(|(name, value)| Some((text(name), text(value?).into())))
+        .collect();
+    serde_json::json!({
+        "program": text(command.get_program()),
+        "args": args,
+        "env": env,
+        "cwd": command.get_current_dir().map(|dir| text(dir.as_os_str())),
+    })
+    .to_string()
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 // and region are simulated per request with wrangler's `MF-CF-Blob` header, which
 // replaces `request.cf` as Cloudflare would set it (TOOLCHAIN.md); headers a client can
 // send (`CF-IPCountry`, `X-Forwarded-For`, `CF-Connecting-IP`, `True-Client-IP`) must
-// change nothing.
+// change no location decision. The platform IP is simulated with `CF-Connecting-IP`, which
+// wrangler dev passes through (see the authorized-networks test).
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -266,25 +267,35 @@ describe('policies at /prompt/v1/start against real workerd', () => {
     }
   });
 
+  // Locally the platform IP is simulated like the country: wrangler dev (Miniflare) passes a
+  // client's `CF-Connecting-IP` through unchanged (Cloudflare overwrites it with the real
+  // address), and sets the loopback address when there is none. The other client headers
+  // must never count.
   test('authorized networks use the platform IP only', async () => {
     const realm = newRealm();
     await seedUser(realm, 'alice');
-    // The local platform reports the loopback address.
-    await setApp(realm, { authorized_networks: { networks: ['127.0.0.0/8', '::1/128'], action: 'allow_without_2fa' } });
-    const inside = await start(realm, 'alice', { headers: { ...cf('NL'), ...SPOOFED } });
+    const platform = (ip) => ({ ...cf('NL'), 'cf-connecting-ip': ip });
+    const others = { 'x-forwarded-for': '198.51.100.7', 'true-client-ip': '198.51.100.7', 'x-real-ip': '198.51.100.7' };
+    await setApp(realm, { authorized_networks: { networks: ['198.51.100.0/24', '2001:db8::/32'], action: 'allow_without_2fa' } });
+    const inside = await start(realm, 'alice', { headers: platform('198.51.100.7') });
     assert.equal(outcome(inside), 'complete', inside.text);
     const claims = await exchange(realm, inside.json.completion.code);
     assert.equal(claims.auth_context.factor, 'trusted_network');
     assert.equal(claims.auth_context.reason, 'trusted_network');
-    assert.notEqual(claims.auth_context.access_device.ip, '203.0.113.7', 'CF-Connecting-IP from the client is not the IP');
+    assert.equal(claims.auth_context.access_device.ip, '198.51.100.7');
+    assert.equal(outcome(await start(realm, 'alice', { headers: platform('2001:db8::5') })), 'complete');
+    // Other client headers naming an authorized address get nobody in.
+    assert.equal(outcome(await start(realm, 'alice', { headers: { ...cf('NL'), ...others } })), '');
+    assert.equal(outcome(await start(realm, 'alice', { headers: { ...platform('203.0.113.9'), ...others } })), '');
 
-    // Claiming to come from the authorized block does not get a caller in.
-    await setApp(realm, { authorized_networks: { networks: ['203.0.113.0/24'], action: 'deny_others' } });
-    const outside = await start(realm, 'alice', { headers: { ...cf('NL'), ...SPOOFED } });
+    await setApp(realm, { authorized_networks: { networks: ['198.51.100.0/24'], action: 'deny_others' } });
+    const outside = await start(realm, 'alice', { headers: { ...cf('NL'), ...others } });
     assert.equal(outcome(outside), 'access_denied', outside.text);
     assert.equal(outside.json.error.message, 'Access denied. This application cannot be used from your current network.');
-    await setApp(realm, { authorized_networks: { networks: ['203.0.113.0/24'], action: 'allow_without_2fa' } });
-    assert.equal(outcome(await start(realm, 'alice', { headers: { ...cf('NL'), ...SPOOFED } })), '');
+    assert.equal(outcome(await start(realm, 'alice', { headers: platform('198.51.100.20') })), '');
+    const rows = await audit(realm, 'alice');
+    assert.equal(rows[0].reason, 'network_not_authorized');
+    assert.equal(rows[0].ip, '127.0.0.1', 'the audit row has the platform address, not X-Forwarded-For');
   });
 
   test('allowed methods filter the offer and the passcode endpoint', async () => {

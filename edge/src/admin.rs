@@ -86,6 +86,7 @@ async fn seed_flow<S: Stores>(edge: &Edge<'_, S>, request: &Request) -> Result<(
     }
     for app in body.applications {
         let settings = DirectoryCommand::PutAppSettings {
+            realm: body.realm.clone(),
             client_id: app.client_id.clone(),
             settings: AppSettings {
                 branding: app.branding,

@@ -1,6 +1,9 @@
-//! The directory object: registered applications (client id → realm, secret, name,
-//! allowed embed origins), their branding and policies, each realm's global policy, and
-//! the single-use authorization codes.
+//! The directory objects. One global registry maps each client id to its registration
+//! (realm, sealed secret, name, allowed embed origins): the only thing a request must
+//! look up before it knows its realm. Every realm then has a directory of its own for the
+//! rest: its global policy, each application's branding and policy, and the single-use
+//! authorization codes. `DirectoryCommand::object` says which object runs a command, so
+//! realms never share a lock or a table.
 //!
 //! Codes are stored under the SHA-256 of the code, so the lookup never compares the code
 //! itself, and a code is deleted in the same step that reads it: two exchanges of one
@@ -100,15 +103,19 @@ pub enum DirectoryCommand {
     PutApplication {
         app: AppRecord,
     },
+    /// Runs in the grant's realm's directory.
     IssueCode {
         code_hash: String,
         grant: Grant,
         now: i64,
     },
-    /// Deletes the code and returns its grant if it had not expired.
+    /// Deletes the code and returns its grant if it had not expired. Runs in `realm`'s
+    /// directory (the authenticated client's realm), or in the registry without one.
     RedeemCode {
         code_hash: String,
         now: i64,
+        #[serde(default)]
+        realm: Option<String>,
     },
     /// Replaces a realm's global policy.
     PutRealmPolicy {
@@ -117,6 +124,7 @@ pub enum DirectoryCommand {
     },
     /// Replaces an application's branding and policy.
     PutAppSettings {
+        realm: String,
         client_id: String,
         settings: AppSettings,
     },
@@ -133,6 +141,41 @@ pub enum DirectoryReply {
     Stored,
     Grant(Option<Grant>),
     Policies(Policies),
+}
+
+/// Which directory object runs a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectoryObject<'a> {
+    /// The global registry of client ids.
+    Registry,
+    Realm(&'a str),
+}
+
+impl DirectoryObject<'_> {
+    /// The object's name: `global`, or a JSON array for a realm, so no realm name can
+    /// collide with the registry or another realm.
+    pub fn name(&self) -> String {
+        match self {
+            Self::Registry => "global".to_owned(),
+            Self::Realm(realm) => serde_json::Value::from(vec!["realm", realm]).to_string(),
+        }
+    }
+}
+
+impl DirectoryCommand {
+    /// Where the command runs.
+    pub fn object(&self) -> DirectoryObject<'_> {
+        match self {
+            Self::GetApplication { .. } | Self::PutApplication { .. } => DirectoryObject::Registry,
+            Self::RedeemCode { realm, .. } => realm
+                .as_deref()
+                .map_or(DirectoryObject::Registry, DirectoryObject::Realm),
+            Self::IssueCode { grant, .. } => DirectoryObject::Realm(&grant.realm),
+            Self::PutRealmPolicy { realm, .. }
+            | Self::PutAppSettings { realm, .. }
+            | Self::GetPolicies { realm, .. } => DirectoryObject::Realm(realm),
+        }
+    }
 }
 
 /// The object's storage, synchronous like Durable Object SQLite.
@@ -171,7 +214,7 @@ pub fn execute(
             storage.insert_code(&code_hash, &grant)?;
             Ok(DirectoryReply::Stored)
         }
-        DirectoryCommand::RedeemCode { code_hash, now } => {
+        DirectoryCommand::RedeemCode { code_hash, now, .. } => {
             let grant = storage.take_code(&code_hash)?;
             Ok(DirectoryReply::Grant(
                 grant.filter(|grant| grant.expires_at >= now),
@@ -184,6 +227,7 @@ pub fn execute(
         DirectoryCommand::PutAppSettings {
             client_id,
             settings,
+            ..
         } => {
             storage.put_app_settings(&client_id, &settings)?;
             Ok(DirectoryReply::Stored)

@@ -9,8 +9,9 @@
 //! Storage layout (see `docs/api.md`):
 //! - `Account` object, named `["realm","username"]`: tables `account` (one row), `device`,
 //!   `audit`.
-//! - `Directory` object, named `global`: tables `application`, `app_settings`,
-//!   `realm_policy`, `auth_code`.
+//! - `Directory` objects (one class, the same tables in each): `global`, the registry,
+//!   uses `application`; `["realm","<realm>"]`, one per realm, uses `app_settings`,
+//!   `realm_policy` and `auth_code`.
 
 use std::cell::Cell;
 
@@ -41,8 +42,6 @@ use crate::web::{self, ApiError, MAX_BODY_BYTES};
 const ACCOUNTS_BINDING: &str = "ACCOUNTS";
 const DIRECTORY_BINDING: &str = "DIRECTORY";
 const ASSETS_BINDING: &str = "ASSETS";
-/// The skeleton keeps one directory for every realm.
-const DIRECTORY_NAME: &str = "global";
 
 #[event(fetch)]
 async fn fetch(
@@ -230,7 +229,7 @@ impl Stores for WorkerStores<'_> {
     }
 
     async fn directory(&self, command: DirectoryCommand) -> Result<DirectoryReply, StoreError> {
-        let stub = self.stub(DIRECTORY_BINDING, DIRECTORY_NAME)?;
+        let stub = self.stub(DIRECTORY_BINDING, &command.object().name())?;
         call(&stub, &command).await
     }
 

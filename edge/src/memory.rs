@@ -113,11 +113,12 @@ impl DirectoryStorage for MemoryDirectory {
     }
 }
 
-/// All state in memory, plus static assets keyed by path.
+/// All state in memory, plus static assets keyed by path. Directory objects are kept
+/// apart by name (the registry and one per realm), as in production.
 #[derive(Debug, Default)]
 pub struct MemoryStores {
     accounts: RefCell<HashMap<String, std::rc::Rc<MemoryAccount>>>,
-    pub directory: MemoryDirectory,
+    directories: RefCell<HashMap<String, std::rc::Rc<MemoryDirectory>>>,
     pub assets: RefCell<HashMap<String, (String, Vec<u8>)>>,
 }
 
@@ -139,9 +140,20 @@ impl MemoryStores {
             .and_then(|account| account.record.borrow().clone())
     }
 
-    /// Number of unexpired and unredeemed codes held.
+    /// Number of unexpired and unredeemed codes held, in every directory.
     pub fn code_count(&self) -> usize {
-        self.directory.codes.borrow().len()
+        self.directories
+            .borrow()
+            .values()
+            .map(|directory| directory.codes.borrow().len())
+            .sum()
+    }
+
+    /// The names of the directory objects that hold something.
+    pub fn directory_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.directories.borrow().keys().cloned().collect();
+        names.sort();
+        names
     }
 
     fn account_object(&self, key: &AccountKey) -> std::rc::Rc<MemoryAccount> {
@@ -171,7 +183,14 @@ impl Stores for MemoryStores {
     }
 
     async fn directory(&self, command: DirectoryCommand) -> Result<DirectoryReply, StoreError> {
-        let reply = directory::execute(&self.directory, wire(&command)?)?;
+        let command = wire(&command)?;
+        let object = self
+            .directories
+            .borrow_mut()
+            .entry(command.object().name())
+            .or_default()
+            .clone();
+        let reply = directory::execute(object.as_ref(), command)?;
         wire(&reply)
     }
 

@@ -205,6 +205,7 @@ async fn token_flow<S: Stores>(
     let command = DirectoryCommand::RedeemCode {
         code_hash: directory::code_hash(code),
         now: cx.now,
+        realm: Some(app.realm.clone()),
     };
     let grant = match edge.stores.directory(command).await {
         Ok(DirectoryReply::Grant(grant)) => grant.ok_or(TokenError::InvalidGrant)?,

@@ -563,3 +563,22 @@ fn audit_read_and_branding() {
         );
     }
 }
+
+#[test]
+fn registry_and_one_directory_per_realm() {
+    let world = World::new();
+    world.set_realm_policy(json!({"authentication": "require_2fa"}));
+    let other = json!({"realm": "other", "policy": {"authentication": "skip"},
+        "applications": [{"client_id": SECOND_CLIENT_ID, "client_secret": SECRET, "name": "Other",
+                          "origins": [RP_ORIGIN]}]});
+    assert_eq!(world.seed(&other).status, 200);
+    world.complete(NOW);
+    assert_eq!(
+        world.stores.directory_names(),
+        ["[\"realm\",\"demo\"]", "[\"realm\",\"other\"]", "global"]
+    );
+    // Each realm's policy stays its own: `other` skips, `demo` does not.
+    assert_eq!(outcome(&world.start_as("alice", NOW + 30)), "");
+    let reply = world.start_remembered(SECOND_CLIENT_ID, "alice", &[], NOW + 30);
+    assert_eq!(outcome(&reply), "complete", "{}", reply.text());
+}

@@ -45,7 +45,8 @@ pub enum Flow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// `/prompt/v1/start` answered.
-    Started(Result<StartResponse, Failure>),
+    /// (Shared, not inline: the response is large beside the other events.)
+    Started(Result<Started, Failure>),
     /// The user picked another method under "Other options".
     Choose(Method),
     /// The user submitted the passcode form.
@@ -141,13 +142,13 @@ impl Flow {
             (Flow::Loading, Event::Started(Ok(response))) => {
                 match preferred_method(&response.methods) {
                     Some(method) => Flow::Method {
-                        started: Arc::new(response),
+                        started: response,
                         method,
                         error: None,
                         attempt: 0,
                     },
                     None => Flow::Fatal {
-                        started: Some(Arc::new(response)),
+                        started: Some(response),
                         message: strings::NO_METHODS.to_owned(),
                     },
                 }
@@ -342,7 +343,7 @@ mod tests {
     #[test]
     fn transitions() {
         use Event::*;
-        let ok = |methods: &[Method]| Started(Ok(start(methods)));
+        let ok = |methods: &[Method]| Started(Ok(Arc::new(start(methods))));
         check(vec![], Screen::Loading, None);
         check(
             vec![ok(&[Method::Passcode])],
@@ -453,10 +454,10 @@ mod tests {
 
     #[test]
     fn derived_values() {
-        let flow = Flow::Loading.next(Event::Started(Ok(start(&[
+        let flow = Flow::Loading.next(Event::Started(Ok(Arc::new(start(&[
             Method::Passcode,
             Method::PhoneCall,
-        ]))));
+        ])))));
         assert!(!flow.is_busy());
         assert_eq!(flow.session(), None);
         assert_eq!(

@@ -43,7 +43,7 @@ pub fn Prompt(
     if let Some(config) = config.clone() {
         spawn_local(async move {
             let result = api::start(&config).await;
-            send(flow, Event::Started(result));
+            send(flow, Event::Started(result.map(std::sync::Arc::new)));
         });
     }
 

@@ -161,13 +161,13 @@ fn parse_part(part: &[u8]) -> Result<(String, String), MultipartError> {
             if !charset_ok {
                 return Err(MultipartError::NotText);
             }
-        } else if header.eq_ignore_ascii_case("content-transfer-encoding") {
-            if !matches!(
+        } else if header.eq_ignore_ascii_case("content-transfer-encoding")
+            && !matches!(
                 content.to_ascii_lowercase().as_str(),
                 "7bit" | "8bit" | "binary"
-            ) {
-                return Err(MultipartError::NotText);
-            }
+            )
+        {
+            return Err(MultipartError::NotText);
         }
     }
     let name = name.ok_or(MultipartError::Disposition)?;

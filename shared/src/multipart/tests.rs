@@ -184,10 +184,7 @@ fn refusals() {
         ),
         (
             part(
-                &format!(
-                    "{named}\r\n{}",
-                    vec!["X-Pad: 1"; MAX_PART_HEADERS].join("\r\n")
-                ),
+                &format!("{named}\r\n{}", ["X-Pad: 1"; MAX_PART_HEADERS].join("\r\n")),
                 "v",
             ),
             MultipartError::TooLarge,

@@ -12,7 +12,7 @@ use tessera_shared::v1::ErrorCode;
 
 use crate::account::{AccountCommand, AccountKey, AccountReply, UserSeed, secret_string};
 use crate::app::Edge;
-use crate::directory::{AppRecord, DirectoryCommand, DirectoryReply};
+use crate::directory::{AppRecord, DirectoryCommand, DirectoryReply, IdTokenFormat};
 use crate::store::{StoreError, Stores};
 use crate::web::{self, ApiError, Request, Response};
 
@@ -36,6 +36,9 @@ pub struct ApplicationSeed {
     pub name: String,
     #[serde(default)]
     pub origins: Vec<String>,
+    /// `"hs512"` (Duo's, the default) or `"eddsa"`.
+    #[serde(default)]
+    pub id_token_format: IdTokenFormat,
 }
 
 impl std::fmt::Debug for ApplicationSeed {
@@ -44,6 +47,7 @@ impl std::fmt::Debug for ApplicationSeed {
             .field("client_id", &self.client_id)
             .field("name", &self.name)
             .field("origins", &self.origins)
+            .field("id_token_format", &self.id_token_format)
             .finish_non_exhaustive()
     }
 }
@@ -66,6 +70,7 @@ async fn seed_flow<S: Stores>(edge: &Edge<'_, S>, request: &Request) -> Result<(
             client_secret: app.client_secret,
             name: app.name,
             origins: app.origins,
+            id_token_format: app.id_token_format,
         };
         match edge
             .stores
@@ -98,7 +103,7 @@ async fn seed_flow<S: Stores>(edge: &Edge<'_, S>, request: &Request) -> Result<(
 
 /// Compares the bearer token with `TESSERA_ADMIN_TOKEN` in constant time (over SHA-256
 /// digests, so the lengths do not leak either). No configured token means no access.
-fn authorize<S>(edge: &Edge<'_, S>, request: &Request) -> Result<(), ApiError> {
+pub(crate) fn authorize<S>(edge: &Edge<'_, S>, request: &Request) -> Result<(), ApiError> {
     let unauthorized =
         || ApiError::new(ErrorCode::Unauthorized, "A valid admin token is required.");
     let expected = edge

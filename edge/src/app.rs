@@ -8,7 +8,7 @@ use tessera_shared::v1::ErrorCode;
 use crate::session::SessionKey;
 use crate::store::{Entropy, Stores};
 use crate::web::{self, ApiError, Request, Response};
-use crate::{admin, oauth, prompt};
+use crate::{admin, oauth, openid, prompt};
 
 /// Deployment settings, read from the environment by the glue.
 #[derive(Debug, Clone)]
@@ -61,6 +61,9 @@ const ROUTES: &[(&str, &[Method])] = &[
     (prompt::START_PATH, &[Method::POST, Method::OPTIONS]),
     (prompt::PASSCODE_PATH, &[Method::POST, Method::OPTIONS]),
     (admin::SEED_PATH, &[Method::POST]),
+    (openid::DISCOVERY_PATH, &[Method::GET, Method::HEAD]),
+    (openid::JWKS_PATH, &[Method::GET, Method::HEAD]),
+    (openid::ROTATE_PATH, &[Method::POST]),
 ];
 
 /// Files of the built prompt, served from the static assets.
@@ -100,6 +103,9 @@ impl<S: Stores> Edge<'_, S> {
             prompt::START_PATH => prompt::start(self, &request, context).await,
             prompt::PASSCODE_PATH => prompt::passcode(self, &request, context).await,
             admin::SEED_PATH => admin::seed(self, &request).await,
+            openid::DISCOVERY_PATH => openid::discovery(&request),
+            openid::JWKS_PATH => openid::jwks(self, context).await,
+            openid::ROTATE_PATH => openid::rotate(self, &request, context).await,
             _ => ApiError::new(ErrorCode::NotFound, "There is nothing at this address.")
                 .into_response(),
         }

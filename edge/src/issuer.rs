@@ -292,3 +292,31 @@ pub fn assertion_scope(client_id: &str) -> String {
 pub fn request_scope(client_id: &str) -> String {
     format!("request:{client_id}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 8037 §A.3: the thumbprint of the Appendix A.2 public key.
+    #[test]
+    fn thumbprint_matches_rfc_8037() {
+        let x = URL_SAFE_NO_PAD
+            .decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")
+            .unwrap();
+        let key = EdDsaPublicKey::new("k", x.try_into().unwrap()).unwrap();
+        assert_eq!(
+            thumbprint(&key),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
+    }
+
+    #[test]
+    fn generated_keys_are_distinct_and_redacted() {
+        let entropy = crate::memory::CountingEntropy::default();
+        let a = StoredKey::generate(&entropy, 5).unwrap();
+        let b = StoredKey::generate(&entropy, 5).unwrap();
+        assert_ne!(a.kid, b.kid);
+        assert_eq!(a.kid, thumbprint(&a.public_key().unwrap()));
+        assert!(!format!("{a:?}").contains(a.seed.expose_secret()));
+    }
+}

@@ -740,7 +740,10 @@ fn token_refusals() {
 
     // Codes live 60 seconds.
     let code = code_from(&world.complete(NOW + 60));
-    let reply = world.token(&client().token_form(&code, "refusal-5", NOW + 121), NOW + 121);
+    let reply = world.token(
+        &client().token_form(&code, "refusal-5", NOW + 121),
+        NOW + 121,
+    );
     assert_eq!(reply.json()["error"], "invalid_grant", "expired code");
 
     let code = code_from(&world.complete(NOW + 90));
@@ -759,7 +762,10 @@ fn token_refusals() {
             other_host.token_form(&code, "refusal-8", NOW + 90),
             "invalid_client",
         ),
-        (unknown.token_form(&code, "refusal-9", NOW + 90), "invalid_client"),
+        (
+            unknown.token_form(&code, "refusal-9", NOW + 90),
+            "invalid_client",
+        ),
         (wrong_grant_type, "invalid_grant"),
         (
             client().token_form("no-such-code", "refusal-10", NOW + 90),
@@ -780,7 +786,10 @@ fn token_refusals() {
     // The refused client attempts did not burn the code.
     assert_eq!(
         world
-            .token(&client().token_form(&code, "refusal-11", NOW + 90), NOW + 90)
+            .token(
+                &client().token_form(&code, "refusal-11", NOW + 90),
+                NOW + 90
+            )
             .status,
         200
     );
@@ -1004,3 +1013,5 @@ fn completion_redirects() {
         );
     }
 }
+
+mod openid;

@@ -37,6 +37,9 @@ pub fn run() -> Result<()> {
     step("bench: worker bundle (wrangler deploy --dry-run)");
     rows.push(bundle_size()?);
 
+    step("bench: passcode verification CPU time in workerd (/proc schedstat)");
+    rows.push(passcode_cpu()?);
+
     step("bench: shared's verifications (criterion) beside pyotp, PyJWT and duo_client");
     rows.extend(core_crypto()?);
 
@@ -136,6 +139,26 @@ fn cold_start() -> Result<Row> {
             median.as_secs_f64()
         ),
         source: redact(&command, &credentials),
+    })
+}
+
+fn passcode_cpu() -> Result<Row> {
+    let figures = crate::bench_passcode::measure()?;
+    Ok(Row {
+        what: "passcode verification CPU (workerd)".into(),
+        value: format!(
+            "median {:.2} ms ({:.2} ms right, {:.2} ms wrong; budget 2 ms), wall {:.1} ms, n={}",
+            figures.all_cpu_ms,
+            figures.valid_cpu_ms,
+            figures.invalid_cpu_ms,
+            figures.wall_ms,
+            figures.samples
+        ),
+        source:
+            "cargo xtask bench (xtask/src/bench_passcode.rs + tests/interop/bench_passcode.py): \
+                 sequential POST /prompt/v1/passcode to wrangler dev; workerd CPU from \
+                 /proc/PID/task/*/schedstat around each request"
+                .into(),
     })
 }
 

@@ -10,7 +10,17 @@ use crate::build::{self, PROMPT_FILES};
 use crate::cmd::{self, Service, step};
 use crate::stack::{self, Credentials};
 
-const BENCH_PORT: u16 = 28787;
+const DEFAULT_BENCH_PORT: u16 = 28787;
+
+/// The port of the benchmarks' own edge: 28787, or the edge port of `TESSERA_TEST_PORTS`
+/// when it is set (parallel checkouts). Each benchmark starts and stops its edge in turn.
+pub fn bench_port() -> u16 {
+    if std::env::var_os("TESSERA_TEST_PORTS").is_some() {
+        crate::test::test_ports().edge
+    } else {
+        DEFAULT_BENCH_PORT
+    }
+}
 const COLD_START_RUNS: usize = 3;
 
 #[derive(Debug)]
@@ -105,18 +115,19 @@ fn cold_start() -> Result<Row> {
     let state = std::env::temp_dir().join(format!("tessera-bench-{}", std::process::id()));
     std::fs::create_dir_all(&state)?;
     let credentials = Credentials::load_or_create(&state)?;
-    cmd::ensure_port_free(BENCH_PORT, "bench edge")?;
+    let port = bench_port();
+    cmd::ensure_port_free(port, "bench edge")?;
     let mut times = Vec::new();
     for run in 1..=COLD_START_RUNS {
         let started = Instant::now();
         let mut edge = stack::spawn_edge(
             &state,
-            BENCH_PORT,
+            port,
             &credentials,
             &state.join(format!("edge-{run}.log")),
         )?;
         cmd::wait_http_ok(
-            &format!("http://127.0.0.1:{BENCH_PORT}/healthz"),
+            &format!("http://127.0.0.1:{port}/healthz"),
             &mut edge,
             Duration::from_secs(90),
         )?;
@@ -131,7 +142,7 @@ fn cold_start() -> Result<Row> {
     times.sort();
     let median = times.get(times.len() / 2).copied().unwrap_or_default();
     let _ = std::fs::remove_dir_all(&state);
-    let command = cmd::describe(&stack::edge_command(&state, BENCH_PORT, &credentials));
+    let command = cmd::describe(&stack::edge_command(&state, port, &credentials));
     Ok(Row {
         what: "edge cold start via wrangler dev".into(),
         value: format!(

@@ -19,7 +19,6 @@ use serde_json::{Value, json};
 use crate::cmd::{self, Service};
 use crate::stack::{self, Credentials};
 
-const PORT: u16 = 28788;
 const USERS: usize = 60;
 const WARMUP: usize = 10;
 
@@ -43,9 +42,10 @@ pub fn measure() -> Result<PasscodeFigures> {
 
 fn run(state: &std::path::Path) -> Result<PasscodeFigures> {
     let credentials = Credentials::load_or_create(state)?;
-    cmd::ensure_port_free(PORT, "bench edge")?;
-    let mut edge = stack::spawn_edge(state, PORT, &credentials, &state.join("edge.log"))?;
-    let base = format!("http://localhost:{PORT}");
+    let port = crate::bench::bench_port();
+    cmd::ensure_port_free(port, "bench edge")?;
+    let mut edge = stack::spawn_edge(state, port, &credentials, &state.join("edge.log"))?;
+    let base = format!("http://localhost:{port}");
     cmd::wait_http_ok(
         &format!("{base}/healthz"),
         &mut edge,

@@ -5,8 +5,10 @@ The request names the edge's base URL, the application's client_id and client_se
 admin token, the workerd pids to watch, a user count and a warm-up count. The script seeds
 that many users with one known TOTP secret, then for each user opens a prompt
 (/prompt/v1/start, not measured) and sends, one at a time, a wrong passcode and then the
-right one to /prompt/v1/passcode. Around each passcode request it reads the CPU time of
-the workerd processes from /proc/PID/task/*/schedstat (nanoseconds on CPU, all threads).
+right one to /prompt/v1/passcode. Around each passcode request, and around one
+GET /healthz per user (the baseline: workerd's cost for the most trivial request), it reads
+the CPU time of the workerd processes from /proc/PID/task/*/schedstat (nanoseconds on
+CPU, all threads).
 Request JWTs are signed with PyJWT (HS512) and codes computed with pyotp, as a relying app
 and an authenticator would. Output: per-request CPU and wall times in milliseconds.
 """
@@ -66,7 +68,7 @@ def main():
         raise SystemExit(f"seed: {status} {body}")
     host = base.split("://", 1)[1]
     totp = pyotp.TOTP(TOTP_SECRET)
-    samples = {"valid_cpu_ms": [], "invalid_cpu_ms": [], "wall_ms": []}
+    samples = {"valid_cpu_ms": [], "invalid_cpu_ms": [], "wall_ms": [], "healthz_cpu_ms": []}
     for i, user in enumerate(users):
         now = int(time.time())
         request = jwt.encode({
@@ -78,6 +80,12 @@ def main():
         if status != 200:
             raise SystemExit(f"start for {user}: {status} {body}")
         session = body["session"]
+        # Baseline: what workerd spends on the most trivial request (GET /healthz).
+        before = cpu_ns(pids)
+        with urllib.request.urlopen(f"{base}/healthz", timeout=30) as response:
+            response.read()
+        if i >= req["warmup"]:
+            samples["healthz_cpu_ms"].append((cpu_ns(pids) - before) / 1e6)
         good = totp.now()
         wrong = "111111" if good == "000000" else "000000"
         for passcode, expected, key in ((wrong, 401, "invalid_cpu_ms"), (good, 200, "valid_cpu_ms")):

@@ -8,8 +8,10 @@
 //! script reads the CPU time of those processes from `/proc/PID/task/*/schedstat`
 //! (nanoseconds on CPU, summed over threads): everything workerd did for that request —
 //! HTTP, routing, the session MAC, the call into the `Account` Durable Object, its SQLite
-//! reads and writes, the TOTP check and the audit row. Wrangler's node proxy is not
-//! counted. The first `WARMUP` users are left out (Wasm compilation, object creation).
+//! reads and writes, the TOTP check and the audit row, plus what `wrangler dev`'s own
+//! workers inside workerd do per request. Wrangler's node process is not counted. The same
+//! reading around a `GET /healthz` per user gives workerd's floor for the most trivial
+//! request. The first `WARMUP` users are left out (Wasm compilation, object creation).
 
 use std::time::Duration;
 
@@ -29,6 +31,8 @@ pub struct PasscodeFigures {
     pub invalid_cpu_ms: f64,
     pub all_cpu_ms: f64,
     pub wall_ms: f64,
+    /// `GET /healthz` measured the same way: workerd's floor per request.
+    pub healthz_cpu_ms: f64,
     pub samples: usize,
 }
 
@@ -75,10 +79,11 @@ fn run(state: &std::path::Path) -> Result<PasscodeFigures> {
             .map(|values| values.iter().filter_map(Value::as_f64).collect())
             .unwrap_or_default()
     };
-    let (mut valid, mut invalid, mut wall) = (
+    let (mut valid, mut invalid, mut wall, mut healthz) = (
         series("valid_cpu_ms"),
         series("invalid_cpu_ms"),
         series("wall_ms"),
+        series("healthz_cpu_ms"),
     );
     let mut all: Vec<f64> = valid.iter().chain(&invalid).copied().collect();
     if all.is_empty() {
@@ -90,6 +95,7 @@ fn run(state: &std::path::Path) -> Result<PasscodeFigures> {
         invalid_cpu_ms: median(&mut invalid),
         all_cpu_ms: median(&mut all),
         wall_ms: median(&mut wall),
+        healthz_cpu_ms: median(&mut healthz),
     })
 }
 

@@ -17,7 +17,9 @@ use crate::account::{
     AccountCommand, AccountKey, AccountReply, AuditEvent, UserSeed, UserStatus, secret_string,
 };
 use crate::app::Edge;
-use crate::directory::{AppRecord, AppSettings, Branding, DirectoryCommand, DirectoryReply};
+use crate::directory::{
+    AppRecord, AppSettings, Branding, DirectoryCommand, DirectoryReply, IdTokenFormat,
+};
 use crate::store::{StoreError, Stores};
 use crate::web::{self, ApiError, Request, Response};
 
@@ -54,6 +56,9 @@ pub struct ApplicationSeed {
     /// The application's policy level, replaced as a whole (absent: nothing set).
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// `"hs512"` (Duo's, the default) or `"eddsa"`.
+    #[serde(default)]
+    pub id_token_format: IdTokenFormat,
 }
 
 impl std::fmt::Debug for ApplicationSeed {
@@ -62,6 +67,7 @@ impl std::fmt::Debug for ApplicationSeed {
             .field("client_id", &self.client_id)
             .field("name", &self.name)
             .field("origins", &self.origins)
+            .field("id_token_format", &self.id_token_format)
             .finish_non_exhaustive()
     }
 }
@@ -99,6 +105,7 @@ async fn seed_flow<S: Stores>(edge: &Edge<'_, S>, request: &Request) -> Result<(
             client_secret: app.client_secret,
             name: app.name,
             origins: app.origins,
+            id_token_format: app.id_token_format,
         };
         match edge
             .stores
@@ -174,7 +181,7 @@ async fn audit_flow<S: Stores>(
 
 /// Compares the bearer token with `TESSERA_ADMIN_TOKEN` in constant time (over SHA-256
 /// digests, so the lengths do not leak either). No configured token means no access.
-fn authorize<S>(edge: &Edge<'_, S>, request: &Request) -> Result<(), ApiError> {
+pub(crate) fn authorize<S>(edge: &Edge<'_, S>, request: &Request) -> Result<(), ApiError> {
     let unauthorized =
         || ApiError::new(ErrorCode::Unauthorized, "A valid admin token is required.");
     let expected = edge

@@ -8,7 +8,7 @@ use tessera_shared::v1::ErrorCode;
 use crate::session::SessionKey;
 use crate::store::{Entropy, Stores};
 use crate::web::{self, ApiError, Request, Response};
-use crate::{admin, oauth, prompt};
+use crate::{admin, oauth, openid, prompt};
 
 /// Deployment settings, read from the environment by the glue.
 #[derive(Debug, Clone)]
@@ -64,6 +64,9 @@ const ROUTES: &[(&str, &[Method])] = &[
     (prompt::PASSCODE_PATH, &[Method::POST, Method::OPTIONS]),
     (admin::SEED_PATH, &[Method::POST]),
     (admin::AUDIT_PATH, &[Method::GET]),
+    (openid::DISCOVERY_PATH, &[Method::GET, Method::HEAD]),
+    (openid::JWKS_PATH, &[Method::GET, Method::HEAD]),
+    (openid::ROTATE_PATH, &[Method::POST]),
 ];
 
 /// Files of the built prompt, served from the static assets.
@@ -104,6 +107,9 @@ impl<S: Stores> Edge<'_, S> {
             prompt::PASSCODE_PATH => prompt::passcode(self, &request, context).await,
             admin::SEED_PATH => admin::seed(self, &request).await,
             admin::AUDIT_PATH => admin::audit(self, &request).await,
+            openid::DISCOVERY_PATH => openid::discovery(&request),
+            openid::JWKS_PATH => openid::jwks(self, context).await,
+            openid::ROTATE_PATH => openid::rotate(self, &request, context).await,
             _ => ApiError::new(ErrorCode::NotFound, "There is nothing at this address.")
                 .into_response(),
         }

@@ -33,6 +33,36 @@ pub struct AppRecord {
     pub name: String,
     /// Origins allowed to embed the prompt (`https://app.example`), compared exactly.
     pub origins: Vec<String>,
+    /// How the application's `id_token`s are signed.
+    #[serde(default)]
+    pub id_token_format: IdTokenFormat,
+}
+
+/// An application's `id_token` signature: HS512 with its client secret (Duo's clients)
+/// or EdDSA with the edge's published key (standard OpenID Connect clients).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdTokenFormat {
+    #[default]
+    Hs512,
+    EdDsa,
+}
+
+impl IdTokenFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hs512 => "hs512",
+            Self::EdDsa => "eddsa",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "hs512" => Some(Self::Hs512),
+            "eddsa" => Some(Self::EdDsa),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Debug for AppRecord {
@@ -42,6 +72,7 @@ impl fmt::Debug for AppRecord {
             .field("realm", &self.realm)
             .field("name", &self.name)
             .field("origins", &self.origins)
+            .field("id_token_format", &self.id_token_format)
             .finish_non_exhaustive()
     }
 }

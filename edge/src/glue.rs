@@ -11,7 +11,8 @@
 //!   `audit`.
 //! - `Directory` objects (one class, the same tables in each): `global`, the registry,
 //!   uses `application`; `["realm","<realm>"]`, one per realm, uses `app_settings`,
-//!   `realm_policy` and `auth_code`.
+//!   `realm_policy` and `auth_code`; the registry also keeps `application_token`.
+//! - `Issuer` object, named `global`: tables `signing_key` (seeds sealed), `seen_jti`.
 
 use std::cell::Cell;
 
@@ -34,6 +35,7 @@ use crate::app::{ClientInfo, Config, Edge, RequestContext};
 use crate::directory::{
     self, AppRecord, AppSettings, DirectoryCommand, DirectoryReply, DirectoryStorage, Grant,
 };
+use crate::issuer::{self, IssuerCommand, IssuerReply, IssuerStorage, StoredKey};
 use crate::sealing::StorageKey;
 use crate::session::SessionKey;
 use crate::store::{Entropy, StoreError, Stores};
@@ -42,6 +44,9 @@ use crate::web::{self, ApiError, MAX_BODY_BYTES};
 const ACCOUNTS_BINDING: &str = "ACCOUNTS";
 const DIRECTORY_BINDING: &str = "DIRECTORY";
 const ASSETS_BINDING: &str = "ASSETS";
+const ISSUER_BINDING: &str = "ISSUER";
+/// One issuer for the deployment: its keys sign for every realm.
+const ISSUER_NAME: &str = "global";
 
 #[event(fetch)]
 async fn fetch(
@@ -230,6 +235,11 @@ impl Stores for WorkerStores<'_> {
 
     async fn directory(&self, command: DirectoryCommand) -> Result<DirectoryReply, StoreError> {
         let stub = self.stub(DIRECTORY_BINDING, &command.object().name())?;
+        call(&stub, &command).await
+    }
+
+    async fn issuer(&self, command: IssuerCommand) -> Result<IssuerReply, StoreError> {
+        let stub = self.stub(ISSUER_BINDING, ISSUER_NAME)?;
         call(&stub, &command).await
     }
 
@@ -604,6 +614,10 @@ const DIRECTORY_SCHEMA: &[&str] = &[
         realm TEXT PRIMARY KEY,
         policy TEXT NOT NULL
     )",
+    "CREATE TABLE IF NOT EXISTS application_token (
+        client_id TEXT PRIMARY KEY,
+        id_token_format TEXT NOT NULL
+    )",
     "CREATE TABLE IF NOT EXISTS auth_code (
         code_hash TEXT PRIMARY KEY,
         client_id TEXT NOT NULL,
@@ -678,6 +692,11 @@ struct ApplicationRow {
     origins: String,
 }
 
+#[derive(Deserialize)]
+struct TokenFormatRow {
+    id_token_format: String,
+}
+
 const GRANT_COLUMNS: &str = "client_id, redirect_uri, realm, username, nonce, factor, reason, \
                              auth_time, txid, ip, country, expires_at";
 
@@ -697,12 +716,23 @@ impl DirectoryStorage for SqlDirectory<'_> {
         let client_secret = self
             .key
             .open(&row.client_secret, &client_secret_context(&row.client_id))?;
+        let formats: Vec<TokenFormatRow> = rows(
+            &self.sql,
+            "SELECT id_token_format FROM application_token WHERE client_id = ?",
+            vec![client_id.into()],
+        )?;
+        let id_token_format = match formats.into_iter().next() {
+            Some(row) => directory::IdTokenFormat::parse(&row.id_token_format)
+                .ok_or_else(|| StoreError::Corrupt(format!("id_token_format of {client_id}")))?,
+            None => directory::IdTokenFormat::default(),
+        };
         Ok(Some(AppRecord {
             client_id: row.client_id,
             realm: row.realm,
             client_secret,
             name: row.name,
             origins,
+            id_token_format,
         }))
     }
 
@@ -726,6 +756,15 @@ impl DirectoryStorage for SqlDirectory<'_> {
                 sealed.into(),
                 app.name.as_str().into(),
                 origins.into(),
+            ],
+        )?;
+        exec(
+            &self.sql,
+            "INSERT INTO application_token (client_id, id_token_format) VALUES (?, ?)
+             ON CONFLICT (client_id) DO UPDATE SET id_token_format = excluded.id_token_format",
+            vec![
+                app.client_id.as_str().into(),
+                app.id_token_format.as_str().into(),
             ],
         )?;
         Ok(())
@@ -838,4 +877,167 @@ fn json_column<T: DeserializeOwned>(
             serde_json::from_str(&row.json).map_err(|e| StoreError::Corrupt(format!("{key}: {e}")))
         })
         .transpose()
+}
+
+// ---------------------------------------------------------------- Issuer object
+
+const ISSUER_SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS signing_key (
+        kid TEXT PRIMARY KEY,
+        seed TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        retired_at INTEGER,
+        drop_at INTEGER
+    )",
+    "CREATE TABLE IF NOT EXISTS seen_jti (
+        scope TEXT NOT NULL,
+        jti TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, jti)
+    )",
+    "CREATE INDEX IF NOT EXISTS seen_jti_expiry ON seen_jti (expires_at)",
+];
+
+/// Signing keys and seen JWT ids.
+#[durable_object]
+pub struct Issuer {
+    state: State,
+    schema_ready: Cell<bool>,
+    storage_key: Option<StorageKey>,
+}
+
+impl std::fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuer").finish_non_exhaustive()
+    }
+}
+
+impl DurableObject for Issuer {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            schema_ready: Cell::new(false),
+            storage_key: storage_key(&env),
+        }
+    }
+
+    async fn fetch(&self, mut request: worker::Request) -> worker::Result<worker::Response> {
+        let text = request.text().await?;
+        run_command(
+            &self.state,
+            &self.schema_ready,
+            ISSUER_SCHEMA,
+            &text,
+            |sql, command: IssuerCommand| {
+                let key = require_key(&self.storage_key)?;
+                issuer::execute(&SqlIssuer { sql, key }, command)
+            },
+        )
+    }
+}
+
+struct SqlIssuer<'a> {
+    sql: SqlStorage,
+    key: &'a StorageKey,
+}
+
+/// Where a signing seed is stored: the associated data it is sealed with.
+fn signing_seed_context(kid: &str) -> String {
+    format!("signing_key {kid}")
+}
+
+#[derive(Deserialize)]
+struct KeyRow {
+    kid: String,
+    seed: String,
+    created_at: i64,
+    retired_at: Option<i64>,
+    drop_at: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct CountRow {
+    n: i64,
+}
+
+impl IssuerStorage for SqlIssuer<'_> {
+    fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let found: Vec<KeyRow> = rows(
+            &self.sql,
+            "SELECT kid, seed, created_at, retired_at, drop_at FROM signing_key",
+            Vec::new(),
+        )?;
+        found
+            .into_iter()
+            .map(|row| {
+                let seed = self.key.open(&row.seed, &signing_seed_context(&row.kid))?;
+                Ok(StoredKey {
+                    kid: row.kid,
+                    seed,
+                    created_at: row.created_at,
+                    retired_at: row.retired_at,
+                    drop_at: row.drop_at,
+                })
+            })
+            .collect()
+    }
+
+    fn put_key(&self, key: &StoredKey) -> Result<(), StoreError> {
+        let sealed = self
+            .key
+            .seal(&CryptoEntropy, &key.seed, &signing_seed_context(&key.kid))?;
+        exec(
+            &self.sql,
+            "INSERT INTO signing_key (kid, seed, created_at, retired_at, drop_at)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (kid) DO UPDATE SET seed = excluded.seed,
+               created_at = excluded.created_at, retired_at = excluded.retired_at,
+               drop_at = excluded.drop_at",
+            vec![
+                key.kid.as_str().into(),
+                sealed.into(),
+                key.created_at.into(),
+                key.retired_at.into(),
+                key.drop_at.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn delete_key(&self, kid: &str) -> Result<(), StoreError> {
+        exec(
+            &self.sql,
+            "DELETE FROM signing_key WHERE kid = ?",
+            vec![kid.into()],
+        )?;
+        Ok(())
+    }
+
+    fn jti_seen(&self, scope: &str, jti: &str, now: i64) -> Result<bool, StoreError> {
+        let found: Vec<CountRow> = rows(
+            &self.sql,
+            "SELECT COUNT(*) AS n FROM seen_jti WHERE scope = ? AND jti = ? AND expires_at >= ?",
+            vec![scope.into(), jti.into(), now.into()],
+        )?;
+        Ok(found.first().is_some_and(|row| row.n > 0))
+    }
+
+    fn insert_jti(&self, scope: &str, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+        exec(
+            &self.sql,
+            "INSERT INTO seen_jti (scope, jti, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (scope, jti) DO UPDATE SET expires_at = excluded.expires_at",
+            vec![scope.into(), jti.into(), expires_at.into()],
+        )?;
+        Ok(())
+    }
+
+    fn purge_jtis(&self, now: i64) -> Result<(), StoreError> {
+        exec(
+            &self.sql,
+            "DELETE FROM seen_jti WHERE expires_at < ?",
+            vec![now.into()],
+        )?;
+        Ok(())
+    }
 }

@@ -16,6 +16,7 @@ use tessera_shared::v1::PolicyConfig;
 use crate::directory::{
     self, AppRecord, AppSettings, DirectoryCommand, DirectoryReply, DirectoryStorage, Grant,
 };
+use crate::issuer::{self, IssuerCommand, IssuerReply, IssuerStorage, StoredKey};
 use crate::store::{Entropy, StoreError, Stores};
 
 #[derive(Debug, Default)]
@@ -113,12 +114,70 @@ impl DirectoryStorage for MemoryDirectory {
     }
 }
 
+/// The issuer object's keys and seen `jti`s (with their expiry).
+#[derive(Debug, Default)]
+pub struct MemoryIssuer {
+    keys: RefCell<HashMap<String, StoredKey>>,
+    jtis: RefCell<HashMap<(String, String), i64>>,
+}
+
+impl IssuerStorage for MemoryIssuer {
+    fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        Ok(self.keys.borrow().values().cloned().collect())
+    }
+
+    fn put_key(&self, key: &StoredKey) -> Result<(), StoreError> {
+        self.keys.borrow_mut().insert(key.kid.clone(), key.clone());
+        Ok(())
+    }
+
+    fn delete_key(&self, kid: &str) -> Result<(), StoreError> {
+        self.keys.borrow_mut().remove(kid);
+        Ok(())
+    }
+
+    fn jti_seen(&self, scope: &str, jti: &str, now: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .jtis
+            .borrow()
+            .get(&(scope.to_owned(), jti.to_owned()))
+            .is_some_and(|expires_at| *expires_at >= now))
+    }
+
+    fn insert_jti(&self, scope: &str, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+        self.jtis
+            .borrow_mut()
+            .insert((scope.to_owned(), jti.to_owned()), expires_at);
+        Ok(())
+    }
+
+    fn purge_jtis(&self, now: i64) -> Result<(), StoreError> {
+        self.jtis
+            .borrow_mut()
+            .retain(|_, expires_at| *expires_at >= now);
+        Ok(())
+    }
+}
+
+impl MemoryIssuer {
+    /// Number of `jti`s held (expired ones are purged on the next record).
+    pub fn jti_count(&self) -> usize {
+        self.jtis.borrow().len()
+    }
+
+    /// The stored keys' ids.
+    pub fn kids(&self) -> Vec<String> {
+        self.keys.borrow().keys().cloned().collect()
+    }
+}
+
 /// All state in memory, plus static assets keyed by path. Directory objects are kept
 /// apart by name (the registry and one per realm), as in production.
 #[derive(Debug, Default)]
 pub struct MemoryStores {
     accounts: RefCell<HashMap<String, std::rc::Rc<MemoryAccount>>>,
     directories: RefCell<HashMap<String, std::rc::Rc<MemoryDirectory>>>,
+    pub issuer: MemoryIssuer,
     pub assets: RefCell<HashMap<String, (String, Vec<u8>)>>,
 }
 
@@ -191,6 +250,11 @@ impl Stores for MemoryStores {
             .or_default()
             .clone();
         let reply = directory::execute(object.as_ref(), command)?;
+        wire(&reply)
+    }
+
+    async fn issuer(&self, command: IssuerCommand) -> Result<IssuerReply, StoreError> {
+        let reply = issuer::execute(&self.issuer, wire(&command)?)?;
         wire(&reply)
     }
 

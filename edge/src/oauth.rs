@@ -8,12 +8,14 @@ use http::header::{self, HeaderName};
 use serde_json::json;
 use tessera_shared::duo::{self, IdTokenContent, TokenResponse};
 use tessera_shared::jws::Hs512Key;
+use tessera_shared::multipart;
 
 use crate::app::{Edge, RequestContext};
-use crate::directory::{self, AppRecord, DirectoryCommand, DirectoryReply};
+use crate::directory::{self, AppRecord, DirectoryCommand, DirectoryReply, IdTokenFormat};
 use crate::prompt::application;
 use crate::store::{self, StoreError, Stores};
 use crate::web::{self, MAX_BODY_BYTES, Request, Response};
+use crate::{issuer, openid};
 
 pub const TOKEN_PATH: &str = "/oauth/v1/token";
 pub const HEALTH_CHECK_PATH: &str = "/oauth/v1/health_check";
@@ -85,12 +87,28 @@ fn merged_params(request: &Request) -> Result<BTreeMap<String, String>, TokenErr
         None => Vec::new(),
     };
     if !request.body().is_empty() {
-        if web::media_type(request).as_deref() != Some("application/x-www-form-urlencoded") {
-            return Err(TokenError::InvalidRequest { status: 415 });
+        match web::media_type(request).as_deref() {
+            Some("application/x-www-form-urlencoded") => {
+                let text = std::str::from_utf8(request.body())
+                    .map_err(|_| TokenError::InvalidRequest { status: 400 })?;
+                pairs.extend(
+                    web::form_pairs(text).ok_or(TokenError::InvalidRequest { status: 400 })?,
+                );
+            }
+            // Duo's PHP client (curl with an array of fields).
+            Some("multipart/form-data") => {
+                let content_type =
+                    web::header_str(request, header::CONTENT_TYPE).unwrap_or_default();
+                let fields = multipart::boundary(content_type)
+                    .and_then(|boundary| multipart::parse_form(request.body(), &boundary))
+                    .map_err(|error| {
+                        web::log(&format!("oauth: multipart body refused: {error}"));
+                        TokenError::InvalidRequest { status: 400 }
+                    })?;
+                pairs.extend(fields);
+            }
+            _ => return Err(TokenError::InvalidRequest { status: 415 }),
         }
-        let text = std::str::from_utf8(request.body())
-            .map_err(|_| TokenError::InvalidRequest { status: 400 })?;
-        pairs.extend(web::form_pairs(text).ok_or(TokenError::InvalidRequest { status: 400 })?);
     }
     let mut params = BTreeMap::new();
     for (name, value) in pairs {
@@ -128,14 +146,36 @@ async fn authenticate_client<S: Stores>(
         .ok_or(TokenError::InvalidClient)?;
     let host = web::host(request).ok_or(TokenError::InvalidClient)?;
     let key = Hs512Key::from_secret_str(app.client_secret.expose_secret());
-    duo::verify_client_assertion(&key, assertion, &app.client_id, &host, path, now).map_err(
-        |error| {
+    let verified = duo::verify_client_assertion(&key, assertion, &app.client_id, &host, path, now)
+        .map_err(|error| {
             web::log(&format!(
                 "oauth: assertion refused for {client_id}: {error}"
             ));
             TokenError::InvalidClient
-        },
-    )?;
+        })?;
+    // Every official client sends a random `jti`; one seen before is a replay.
+    let jti = verified
+        .jti
+        .filter(|jti| !jti.is_empty() && jti.len() <= openid::MAX_JTI_LEN)
+        .ok_or_else(|| {
+            web::log(&format!(
+                "oauth: assertion without a usable jti from {client_id}"
+            ));
+            TokenError::InvalidClient
+        })?;
+    let fresh = openid::record_jti(
+        edge.stores,
+        issuer::assertion_scope(&app.client_id),
+        &jti,
+        verified.exp,
+        now,
+    )
+    .await
+    .map_err(|e| server_error(&e))?;
+    if !fresh {
+        web::log(&format!("oauth: assertion jti replayed by {client_id}"));
+        return Err(TokenError::InvalidClient);
+    }
     Ok(app)
 }
 
@@ -235,8 +275,25 @@ async fn token_flow<S: Stores>(
         ip: grant.ip,
         country: grant.country,
     };
-    let key = Hs512Key::from_secret_str(app.client_secret.expose_secret());
-    let id_token = duo::mint_id_token(&key, &host, &content, cx.now);
+    let id_token = match app.id_token_format {
+        IdTokenFormat::Hs512 => {
+            let key = Hs512Key::from_secret_str(app.client_secret.expose_secret());
+            duo::mint_id_token(&key, &host, &content, cx.now)
+        }
+        IdTokenFormat::EdDsa => {
+            let grant = openid::EdDsaGrant {
+                host: &host,
+                client_id: &content.client_id,
+                username: &content.username,
+                nonce: content.nonce.as_deref(),
+                factor: &content.factor,
+                auth_time: content.auth_time,
+            };
+            openid::mint_id_token(edge, &grant, cx.now)
+                .await
+                .map_err(|e| server_error(&e))?
+        }
+    };
     let access_token = store::random_token(edge.entropy, 32).map_err(|e| server_error(&e))?;
     Ok(TokenResponse {
         access_token,
@@ -289,14 +346,41 @@ pub async fn authorize<S: Stores>(
     };
     let key = Hs512Key::from_secret_str(app.client_secret.expose_secret());
     let host = web::host(request).unwrap_or_default();
-    if let Err(error) = duo::verify_authorize_request(&key, jwt, &app.client_id, &host, cx.now) {
-        web::log(&format!(
-            "authorize: request refused for {client_id}: {error}"
-        ));
-        return error_page(
-            service,
-            "This sign-in request is invalid or has expired. Go back to the application and try again.",
-        );
+    let verified = match duo::verify_authorize_request(&key, jwt, &app.client_id, &host, cx.now) {
+        Ok(verified) => verified,
+        Err(error) => {
+            web::log(&format!(
+                "authorize: request refused for {client_id}: {error}"
+            ));
+            return error_page(
+                service,
+                "This sign-in request is invalid or has expired. Go back to the application and try again.",
+            );
+        }
+    };
+    if let Some(jti) = &verified.jti {
+        match openid::jti_seen(
+            edge.stores,
+            issuer::request_scope(&app.client_id),
+            jti,
+            cx.now,
+        )
+        .await
+        {
+            Ok(false) => {}
+            Ok(true) => {
+                return error_page(
+                    service,
+                    "This sign-in request was already used. Go back to the application and try again.",
+                );
+            }
+            Err(_) => {
+                return error_page(
+                    service,
+                    "Something went wrong on our side. Try again in a moment.",
+                );
+            }
+        }
     }
     let nonce = param("nonce")
         .map(|nonce| format!(" data-nonce=\"{}\"", web::escape_html(nonce)))

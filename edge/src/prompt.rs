@@ -27,6 +27,7 @@ use crate::remember::{self, Remembered};
 use crate::session::{self, SESSION_LIFETIME, Session, SessionError, SessionKey};
 use crate::store::{self, StoreError, Stores};
 use crate::web::{self, ApiError, Request, Response};
+use crate::{issuer, openid};
 
 pub const START_PATH: &str = v1::PROMPT_START;
 pub const PASSCODE_PATH: &str = v1::PROMPT_PASSCODE;
@@ -96,6 +97,23 @@ async fn start_flow<S: Stores>(
                 "This sign-in request is invalid or has expired. Go back to the application and try again.",
             )
         })?;
+    // A request JWT with a `jti` (C#) starts at most one prompt.
+    if let Some(jti) = &verified.jti {
+        if jti.is_empty() || jti.len() > openid::MAX_JTI_LEN {
+            return Err(openid::request_replayed());
+        }
+        let scope = issuer::request_scope(&app.client_id);
+        let fresh = openid::record_jti(edge.stores, scope, jti, verified.expires_at, cx.now)
+            .await
+            .map_err(|e| web::internal(&e))?;
+        if !fresh {
+            web::log(&format!(
+                "start: request jti replayed for {}",
+                app.client_id
+            ));
+            return Err(openid::request_replayed());
+        }
+    }
     let txid = store::random_txid(edge.entropy).map_err(|e| web::internal(&e))?;
     let (policy, branding) = policy_for(edge.stores, &app).await?;
     let remembered = body

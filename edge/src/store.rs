@@ -11,6 +11,7 @@ use thiserror::Error;
 
 use crate::account::{AccountCommand, AccountKey, AccountReply};
 use crate::directory::{DirectoryCommand, DirectoryReply};
+use crate::issuer::{IssuerCommand, IssuerReply};
 
 /// A storage or transport failure. Clients only ever see `internal`; the detail is for
 /// logs.
@@ -39,6 +40,9 @@ pub trait Stores {
 
     /// Runs `command` inside the directory object.
     async fn directory(&self, command: DirectoryCommand) -> Result<DirectoryReply, StoreError>;
+
+    /// Runs `command` inside the issuer object (signing keys, seen `jti`s).
+    async fn issuer(&self, command: IssuerCommand) -> Result<IssuerReply, StoreError>;
 
     /// A built prompt file such as `/prompt/v1/embed.js`, or `None` when there is none.
     async fn asset(&self, path: &str) -> Result<Option<http::Response<Vec<u8>>>, StoreError>;

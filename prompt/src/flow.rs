@@ -43,6 +43,7 @@ pub enum Flow {
 
 /// Something that happened to the prompt.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // One event at a time, moved once; boxing buys nothing.
 pub enum Event {
     /// `/prompt/v1/start` answered.
     /// (Shared, not inline: the response is large beside the other events.)

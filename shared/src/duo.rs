@@ -49,6 +49,10 @@ pub struct AuthorizeRequest {
     /// From the JWT; the query's `nonce` (Python) is merged in by the caller.
     pub nonce: Option<String>,
     pub use_duo_code_attribute: bool,
+    /// `jti`, when the client sent one (C#), so the verifier can refuse a replay.
+    pub jti: Option<String>,
+    /// `exp` as read (Unix seconds): how long a `jti` must be remembered.
+    pub expires_at: i64,
 }
 
 /// Verifies the `request` parameter of `/oauth/v1/authorize` for the application whose
@@ -61,7 +65,7 @@ pub fn verify_authorize_request(
     now: i64,
 ) -> Result<AuthorizeRequest, TokenError> {
     let claims = jws::verify(key, token)?;
-    check_exp(&claims, now)?;
+    let expires_at = check_exp(&claims, now)?;
     if required_str(&claims, "client_id")? != client_id {
         return Err(TokenError::InvalidClaim("client_id"));
     }
@@ -107,6 +111,8 @@ pub fn verify_authorize_request(
         username: username.to_owned(),
         nonce,
         use_duo_code_attribute: truthy(claims.get("use_duo_code_attribute")),
+        jti: claims.get("jti").and_then(Value::as_str).map(str::to_owned),
+        expires_at,
     })
 }
 

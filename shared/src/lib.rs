@@ -17,6 +17,7 @@ mod ed25519;
 pub mod jws;
 #[cfg(test)]
 mod mac_vectors;
+pub mod multipart;
 pub mod oidc;
 pub mod otp;
 pub mod otpauth;

@@ -84,7 +84,11 @@ function assertionClaims(path, changes = {}) {
     jti: randomBytes(16).toString('hex'),
     iat: now(),
   };
-  return { ...claims, ...changes };
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) delete claims[name];
+    else claims[name] = value;
+  }
+  return claims;
 }
 
 const assertion = (path, changes, options) => jwt(assertionClaims(path, changes), options);
@@ -216,6 +220,11 @@ describe('edge hardening (real edge in workerd)', () => {
   // A throwaway user's session for the one row that, wrongly, reaches the account.
   let sessionE;
   let secretE;
+  // Tokens already used once (their jti is recorded), and the key set before the table.
+  let usedHealthAssertion;
+  let usedTokenAssertion;
+  let usedRequest;
+  let jwksBefore;
 
   before(async () => {
     deviceA = await seedKnownDevice(userA);
@@ -228,6 +237,25 @@ describe('edge hardening (real edge in workerd)', () => {
     const startedE = await start(userE);
     assert.equal(startedE.status, 200, `start for ${userE}: ${startedE.text}`);
     sessionE = startedE.json.session;
+
+    // Tokens whose jti is used once here, so the table can replay them.
+    usedHealthAssertion = assertion('/oauth/v1/health_check');
+    const health = await send({ path: '/oauth/v1/health_check', query: { client_id: CLIENT_ID, client_assertion: usedHealthAssertion } });
+    assert.equal(health.status, 200, `first use of a health-check assertion: ${health.text}`);
+    usedTokenAssertion = assertion('/oauth/v1/token');
+    const token = await send({
+      path: '/oauth/v1/token',
+      body: new URLSearchParams({
+        grant_type: 'authorization_code', code: randomBytes(32).toString('base64url'), redirect_uri: REDIRECT_URI,
+        client_id: CLIENT_ID, client_assertion_type: ASSERTION_TYPE, client_assertion: usedTokenAssertion,
+      }),
+    });
+    assert.equal(token.json?.error, 'invalid_grant', `first use of a token assertion: ${token.text}`);
+    usedRequest = jwt(requestClaims(userB, { jti: randomBytes(16).toString('hex') }));
+    const first = await send({ path: '/prompt/v1/start', json: { client_id: CLIENT_ID, request: usedRequest } });
+    assert.equal(first.status, 200, `first use of a request with a jti: ${first.text}`);
+    jwksBefore = await send({ method: 'GET', path: '/.well-known/jwks.json' });
+    assert.equal(jwksBefore.status, 200, jwksBefore.text);
   });
 
   test('malformed requests are refused with a 4xx and a stable code', async (t) => {
@@ -237,6 +265,17 @@ describe('edge hardening (real edge in workerd)', () => {
     const S = '/prompt/v1/start';
     const P = '/prompt/v1/passcode';
     const SEED = '/internal/v1/seed';
+    const ROTATE = '/internal/v1/rotate-keys';
+    const BOUNDARY = 'tessera-hardening-boundary';
+    const MULTIPART = `multipart/form-data; boundary=${BOUNDARY}`;
+    /** A multipart/form-data body of text fields, as curl (Duo's PHP client) writes it. */
+    const multipartText = (fields, boundary = BOUNDARY) =>
+      `${Object.entries(fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`).join('')}--${boundary}--\r\n`;
+    const hcFields = () => ({ client_id: CLIENT_ID, client_assertion: assertion(H) });
+    const tokenFields = () => ({
+      grant_type: 'authorization_code', code: 'bm90LWEtY29kZQ', redirect_uri: REDIRECT_URI, client_id: CLIENT_ID,
+      client_assertion_type: ASSERTION_TYPE, client_assertion: assertion(T),
+    });
     const FAIL = [400, 'duo', 'invalid_client'];
     const PAGE = [400, 'html'];
     const INVALID_REQUEST = [400, 'api', 'invalid_request'];
@@ -290,7 +329,11 @@ describe('edge hardening (real edge in workerd)', () => {
       ['health_check: exp is a garbage string', hc(assertion(H, { exp: 'tomorrow' })), FAIL],
       ['health_check: assertion for the token endpoint (wrong aud)', hc(assertion(T)), FAIL],
       ['health_check: unknown client_id', hc(assertion(H, { iss: UNKNOWN_CLIENT_ID, sub: UNKNOWN_CLIENT_ID }), UNKNOWN_CLIENT_ID), FAIL],
-      ['health_check: multipart body', { path: H, body: (() => { const f = new FormData(); f.set('client_id', CLIENT_ID); f.set('client_assertion', assertion(H)); return f; })() }, FAIL],
+      ['health_check: multipart body signed with another secret', { path: H, body: (() => { const f = new FormData(); f.set('client_id', CLIENT_ID); f.set('client_assertion', assertion(H, {}, { key: OTHER_SECRET })); return f; })() }, FAIL],
+      ['health_check: multipart without a boundary', { path: H, headers: { 'content-type': 'multipart/form-data' }, body: multipartText(hcFields()) }, FAIL],
+      ['health_check: multipart cut before the closing boundary', { path: H, headers: { 'content-type': MULTIPART }, body: multipartText(hcFields()).slice(0, -40) }, FAIL],
+      ['health_check: replayed assertion (jti already used)', hc(usedHealthAssertion), FAIL],
+      ['health_check: assertion without a jti', hc(assertion(H, { jti: undefined })), FAIL],
       ['health_check: GET', { method: 'GET', path: H }, [405, 'api', 'method_not_allowed']],
       ['health_check: body over 64 KiB', { path: H, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `client_id=${CLIENT_ID}&pad=${OVERSIZED}` }, [413, 'api', 'payload_too_large']],
 
@@ -316,6 +359,7 @@ describe('edge hardening (real edge in workerd)', () => {
       ['authorize: javascript: redirect_uri', authorize(jwt(requestClaims(userB, { redirect_uri: 'javascript:alert(document.domain)//' }))), PAGE],
       ['authorize: aud of another host', authorize(jwt(requestClaims(userB, { aud: 'https://evil.example' }))), PAGE],
       ['authorize: control character in duo_uname', authorize(jwt(requestClaims(userB, { duo_uname: 'ali\u0000ce' }))), PAGE],
+      ['authorize: request JWT whose jti was already used', authorize(usedRequest), PAGE],
       ['authorize: POST', { path: A, query: { client_id: CLIENT_ID, request: goodRequest } }, [405, 'api', 'method_not_allowed']],
 
       // /prompt/v1/start: ErrorBody.
@@ -347,6 +391,7 @@ describe('edge hardening (real edge in workerd)', () => {
       ['start: origin not registered', { ...startWith(goodRequest), headers: { origin: 'https://evil.example' } }, [403, 'api', 'origin_not_allowed']],
       ['start: body over 64 KiB', { path: S, json: { client_id: CLIENT_ID, request: OVERSIZED } }, [413, 'api', 'payload_too_large']],
       ['start: GET', { method: 'GET', path: S }, [405, 'api', 'method_not_allowed']],
+      ['start: request JWT whose jti was already used', startWith(usedRequest), INVALID_REQUEST],
 
       // /prompt/v1/passcode against B's live session: none of these may count as a failure.
       ['passcode: letters', { path: P, json: { session: sessionB, passcode: 'abcdef' } }, BAD_REQUEST],
@@ -397,10 +442,32 @@ describe('edge hardening (real edge in workerd)', () => {
       ['token: unknown client_id', tokenForm({ client_id: UNKNOWN_CLIENT_ID, client_assertion: assertion(T, { iss: UNKNOWN_CLIENT_ID, sub: UNKNOWN_CLIENT_ID }) }), INVALID_CLIENT],
       ['token: client_id differs from the assertion', tokenForm({ client_assertion: assertion(T, { iss: UNKNOWN_CLIENT_ID, sub: UNKNOWN_CLIENT_ID }) }), INVALID_CLIENT],
       ['token: JSON body', { path: T, json: { grant_type: 'authorization_code', code: 'x' } }, [415, 'oauth', 'invalid_request']],
-      ['token: multipart body', { path: T, body: (() => { const f = new FormData(); f.set('grant_type', 'authorization_code'); return f; })() }, [415, 'oauth', 'invalid_request']],
+      ['token: multipart body without an assertion', { path: T, body: (() => { const f = new FormData(); f.set('grant_type', 'authorization_code'); return f; })() }, INVALID_CLIENT],
+      ['token: multipart without a boundary', { path: T, headers: { 'content-type': 'multipart/form-data' }, body: multipartText(tokenFields()) }, [400, 'oauth', 'invalid_request']],
+      ['token: multipart with another boundary', { path: T, headers: { 'content-type': 'multipart/form-data; boundary=other' }, body: multipartText(tokenFields()) }, [400, 'oauth', 'invalid_request']],
+      ['token: multipart boundary of 71 characters', { path: T, headers: { 'content-type': `multipart/form-data; boundary=${'b'.repeat(71)}` }, body: multipartText(tokenFields(), 'b'.repeat(71)) }, [400, 'oauth', 'invalid_request']],
+      ['token: multipart cut before the closing boundary', { path: T, headers: { 'content-type': MULTIPART }, body: multipartText(tokenFields()).slice(0, -40) }, [400, 'oauth', 'invalid_request']],
+      ['token: multipart file part', { path: T, headers: { 'content-type': MULTIPART }, body: multipartText(tokenFields()).replace('name="code"', 'name="code"; filename="code.txt"') }, [400, 'oauth', 'invalid_request']],
+      ['token: multipart part without a name', { path: T, headers: { 'content-type': MULTIPART }, body: multipartText(tokenFields()).replace('name="code"', 'x="code"') }, [400, 'oauth', 'invalid_request']],
+      ['token: multipart part of another media type', { path: T, headers: { 'content-type': MULTIPART }, body: multipartText(tokenFields()).replace('name="code"\r\n', 'name="code"\r\nContent-Type: application/json\r\n') }, [400, 'oauth', 'invalid_request']],
+      ['token: multipart value that is not UTF-8', { path: T, headers: { 'content-type': MULTIPART }, body: Buffer.concat([Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="code"\r\n\r\n`), Buffer.from([0xff, 0xfe]), Buffer.from(`\r\n--${BOUNDARY}--\r\n`)]) }, [400, 'oauth', 'invalid_request']],
+      ['token: replayed assertion (jti already used)', tokenForm({ client_assertion: usedTokenAssertion }), INVALID_CLIENT],
+      ['token: assertion without a jti', tokenForm({ client_assertion: assertion(T, { jti: undefined }) }), INVALID_CLIENT],
       ['token: conflicting values in query and body', { ...tokenForm({}), query: { grant_type: 'client_credentials' } }, [400, 'oauth', 'invalid_request']],
       ['token: GET', { method: 'GET', path: T }, [405, 'api', 'method_not_allowed']],
       ['token: body over 64 KiB', { path: T, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=authorization_code&pad=${OVERSIZED}` }, [413, 'api', 'payload_too_large']],
+
+      // OpenID Connect: key rotation is the admin's; the documents are read-only.
+      ['rotate-keys: no Authorization', { path: ROTATE, json: { overlap_seconds: 0 } }, [401, 'api', 'unauthorized']],
+      ['rotate-keys: wrong admin token', { path: ROTATE, headers: { authorization: `Bearer ${ADMIN_TOKEN}x` }, json: { overlap_seconds: 0 } }, [401, 'api', 'unauthorized']],
+      ['rotate-keys: negative overlap', { path: ROTATE, headers: admin, json: { overlap_seconds: -1 } }, BAD_REQUEST],
+      ['rotate-keys: overlap over a year', { path: ROTATE, headers: admin, json: { overlap_seconds: 31_536_001 } }, BAD_REQUEST],
+      ['rotate-keys: overlap as a string', { path: ROTATE, headers: admin, json: { overlap_seconds: '0' } }, BAD_REQUEST],
+      ['rotate-keys: unknown field', { path: ROTATE, headers: admin, json: { overlap: 0 } }, BAD_REQUEST],
+      ['rotate-keys: text/plain body', { path: ROTATE, headers: { ...admin, 'content-type': 'text/plain' }, json: { overlap_seconds: 0 } }, [415, 'api', 'unsupported_media_type']],
+      ['rotate-keys: GET', { method: 'GET', path: ROTATE, headers: admin }, [405, 'api', 'method_not_allowed']],
+      ['jwks: POST', { path: '/.well-known/jwks.json', json: {} }, [405, 'api', 'method_not_allowed']],
+      ['openid-configuration: POST', { path: '/.well-known/openid-configuration', json: {} }, [405, 'api', 'method_not_allowed']],
 
       // Unknown paths.
       ['unknown path', { method: 'GET', path: '/nope' }, [404, 'api', 'not_found']],
@@ -455,6 +522,10 @@ describe('edge hardening (real edge in workerd)', () => {
     assert.equal(claims.auth_result.result, 'allow');
     // Single use.
     assertRefusal(await exchange(done.json.code, redirectUri), [400, 'oauth', 'invalid_grant'], 'code redeemed twice');
+
+    // No refused rotation changed the published keys.
+    const jwksAfter = await send({ method: 'GET', path: '/.well-known/jwks.json' });
+    assert.deepEqual(jwksAfter.json, jwksBefore.json, 'the key set is unchanged');
 
     // B: every malformed passcode above was free; the first wrong one leaves 9.
     const wrong = await passcode(sessionB, wrongCodes(secretB, 1)[0]);

@@ -1,4 +1,5 @@
-//! `cargo xtask bench` (skeleton): prompt transfer size, edge cold start, worker bundle size.
+//! `cargo xtask bench` (skeleton): prompt transfer size, edge cold start (wrangler dev and workerd
+//! directly), worker bundle size, passcode CPU time in workerd, `shared`'s verifications.
 //! Each row names the command that produced it.
 
 use std::io::Write;
@@ -10,7 +11,17 @@ use crate::build::{self, PROMPT_FILES};
 use crate::cmd::{self, Service, step};
 use crate::stack::{self, Credentials};
 
-const BENCH_PORT: u16 = 28787;
+const DEFAULT_BENCH_PORT: u16 = 28787;
+
+/// The port of the benchmarks' own edge: 28787, or the edge port of `TESSERA_TEST_PORTS`
+/// when it is set (parallel checkouts). Each benchmark starts and stops its edge in turn.
+pub fn bench_port() -> u16 {
+    if std::env::var_os("TESSERA_TEST_PORTS").is_some() {
+        crate::test::test_ports().edge
+    } else {
+        DEFAULT_BENCH_PORT
+    }
+}
 const COLD_START_RUNS: usize = 3;
 
 #[derive(Debug)]
@@ -36,6 +47,9 @@ pub fn run() -> Result<()> {
 
     step("bench: worker bundle (wrangler deploy --dry-run)");
     rows.push(bundle_size()?);
+
+    step("bench: edge in workerd directly: cold start, passcode CPU time (/proc schedstat)");
+    rows.extend(workerd_direct()?);
 
     step("bench: shared's verifications (criterion) beside pyotp, PyJWT and duo_client");
     rows.extend(core_crypto()?);
@@ -102,18 +116,19 @@ fn cold_start() -> Result<Row> {
     let state = std::env::temp_dir().join(format!("tessera-bench-{}", std::process::id()));
     std::fs::create_dir_all(&state)?;
     let credentials = Credentials::load_or_create(&state)?;
-    cmd::ensure_port_free(BENCH_PORT, "bench edge")?;
+    let port = bench_port();
+    cmd::ensure_port_free(port, "bench edge")?;
     let mut times = Vec::new();
     for run in 1..=COLD_START_RUNS {
         let started = Instant::now();
         let mut edge = stack::spawn_edge(
             &state,
-            BENCH_PORT,
+            port,
             &credentials,
             &state.join(format!("edge-{run}.log")),
         )?;
         cmd::wait_http_ok(
-            &format!("http://127.0.0.1:{BENCH_PORT}/healthz"),
+            &format!("http://127.0.0.1:{port}/healthz"),
             &mut edge,
             Duration::from_secs(90),
         )?;
@@ -128,7 +143,7 @@ fn cold_start() -> Result<Row> {
     times.sort();
     let median = times.get(times.len() / 2).copied().unwrap_or_default();
     let _ = std::fs::remove_dir_all(&state);
-    let command = cmd::describe(&stack::edge_command(&state, BENCH_PORT, &credentials));
+    let command = cmd::describe(&stack::edge_command(&state, port, &credentials));
     Ok(Row {
         what: "edge cold start via wrangler dev".into(),
         value: format!(
@@ -137,6 +152,40 @@ fn cold_start() -> Result<Row> {
         ),
         source: redact(&command, &credentials),
     })
+}
+
+fn workerd_direct() -> Result<Vec<Row>> {
+    let figures = crate::bench_passcode::measure()?;
+    let source = "cargo xtask bench (xtask/src/bench_passcode.rs: workerd serve edge.capnp, no \
+                  wrangler; tests/interop/bench_passcode.py: sequential requests, workerd CPU \
+                  from /proc/PID/task/*/schedstat around each)";
+    Ok(vec![
+        Row {
+            what: "edge cold start via workerd directly".into(),
+            value: format!(
+                "{:.3}s median of 3 (spawn → 200)",
+                figures.cold_start.as_secs_f64()
+            ),
+            source: source.into(),
+        },
+        Row {
+            what: "passcode verification CPU (workerd)".into(),
+            value: format!(
+                "median {:.2} ms ({:.2} right, {:.2} wrong; budget 2 ms), wall {:.1} ms, n={}",
+                figures.all_cpu_ms,
+                figures.valid_cpu_ms,
+                figures.invalid_cpu_ms,
+                figures.wall_ms,
+                figures.samples
+            ),
+            source: source.into(),
+        },
+        Row {
+            what: "  GET /healthz CPU (workerd floor)".into(),
+            value: format!("median {:.2} ms", figures.healthz_cpu_ms),
+            source: source.into(),
+        },
+    ])
 }
 
 fn redact(command: &str, credentials: &Credentials) -> String {

@@ -296,6 +296,11 @@ impl Service {
         })
     }
 
+    /// The process group: the child and everything it started (wrangler's workerd).
+    pub fn group(&self) -> i32 {
+        self.group
+    }
+
     /// `Err` with the log's tail when the process has exited.
     pub fn check_running(&mut self) -> Result<()> {
         if INTERRUPTED.load(Ordering::SeqCst) {

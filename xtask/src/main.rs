@@ -7,6 +7,7 @@
 //! or `cargo xtask test`.
 
 mod bench;
+mod bench_passcode;
 mod build;
 mod cmd;
 mod fuzz;

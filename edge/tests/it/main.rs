@@ -719,7 +719,7 @@ fn token_refusals() {
     let grant = |error: &str| json!(error);
     // A code shown with the wrong redirect_uri is refused and burnt.
     let code = code_from(&world.complete(NOW));
-    let mut form = client().token_form(&code, "j", NOW);
+    let mut form = client().token_form(&code, "refusal-1", NOW);
     for (name, value) in &mut form {
         if *name == "redirect_uri" {
             *value = "http://localhost:8080/elsewhere".into();
@@ -730,45 +730,51 @@ fn token_refusals() {
         (reply.status, reply.json()["error"].clone()),
         (400, grant("invalid_grant"))
     );
-    let reply = world.token(&client().token_form(&code, "j", NOW), NOW);
+    let reply = world.token(&client().token_form(&code, "refusal-2", NOW), NOW);
     assert_eq!(reply.json()["error"], "invalid_grant", "burnt code");
 
     // A used code is refused the second time.
     let code = code_from(&world.complete(NOW + 30));
     assert_eq!(
         world
-            .token(&client().token_form(&code, "j", NOW + 30), NOW + 30)
+            .token(&client().token_form(&code, "refusal-3", NOW + 30), NOW + 30)
             .status,
         200
     );
-    let reply = world.token(&client().token_form(&code, "j", NOW + 30), NOW + 30);
+    let reply = world.token(&client().token_form(&code, "refusal-4", NOW + 30), NOW + 30);
     assert_eq!(reply.json()["error"], "invalid_grant", "reused code");
 
     // Codes live 60 seconds.
     let code = code_from(&world.complete(NOW + 60));
-    let reply = world.token(&client().token_form(&code, "j", NOW + 121), NOW + 121);
+    let reply = world.token(
+        &client().token_form(&code, "refusal-5", NOW + 121),
+        NOW + 121,
+    );
     assert_eq!(reply.json()["error"], "invalid_grant", "expired code");
 
     let code = code_from(&world.complete(NOW + 90));
     let wrong_secret = Client::new(CLIENT_ID, OTHER_SECRET, HOST, REDIRECT);
     let other_host = Client::new(CLIENT_ID, SECRET, "evil.example", REDIRECT);
     let unknown = Client::new("DIUNKNOWN00000000000", SECRET, HOST, REDIRECT);
-    let mut wrong_grant_type = client().token_form(&code, "j", NOW + 90);
+    let mut wrong_grant_type = client().token_form(&code, "refusal-6", NOW + 90);
     wrong_grant_type[0].1 = "client_credentials".into();
     // (form, expected error)
     let cases = vec![
         (
-            wrong_secret.token_form(&code, "j", NOW + 90),
+            wrong_secret.token_form(&code, "refusal-7", NOW + 90),
             "invalid_client",
         ),
         (
-            other_host.token_form(&code, "j", NOW + 90),
+            other_host.token_form(&code, "refusal-8", NOW + 90),
             "invalid_client",
         ),
-        (unknown.token_form(&code, "j", NOW + 90), "invalid_client"),
+        (
+            unknown.token_form(&code, "refusal-9", NOW + 90),
+            "invalid_client",
+        ),
         (wrong_grant_type, "invalid_grant"),
         (
-            client().token_form("no-such-code", "j", NOW + 90),
+            client().token_form("no-such-code", "refusal-10", NOW + 90),
             "invalid_grant",
         ),
         (
@@ -786,7 +792,10 @@ fn token_refusals() {
     // The refused client attempts did not burn the code.
     assert_eq!(
         world
-            .token(&client().token_form(&code, "j", NOW + 90), NOW + 90)
+            .token(
+                &client().token_form(&code, "refusal-11", NOW + 90),
+                NOW + 90
+            )
             .status,
         200
     );
@@ -1010,3 +1019,5 @@ fn completion_redirects() {
         );
     }
 }
+
+mod openid;

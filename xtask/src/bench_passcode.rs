@@ -1,0 +1,261 @@
+//! `cargo xtask bench`: the edge in `workerd` directly (no `wrangler dev` proxy in front,
+//! as TOOLCHAIN.md asks of benchmarks): cold start, and the CPU time of passcode
+//! verifications.
+//!
+//! xtask writes a workerd config (`edge.capnp`) for the built worker (`edge/build/index.js`
+//! and `index_bg.wasm`) with the bindings of `edge/wrangler.toml`: the variables and the
+//! SQLite-backed Durable Objects `Account`, `Directory` and `Issuer` on local disk.
+//! Cold start: spawn `workerd serve` → first 200 from `GET /healthz`, median of
+//! `COLD_RUNS`. Passcodes: `tests/interop/bench_passcode.py` seeds `USERS` users with a
+//! known TOTP secret, opens a prompt for each (not measured), then sends, one at a time, a
+//! wrong passcode and the right one to `/prompt/v1/passcode`. Around each passcode request
+//! the script reads the CPU time of the workerd process from `/proc/PID/task/*/schedstat`
+//! (nanoseconds on CPU, summed over threads): everything workerd did for that request —
+//! HTTP, routing, the session MAC, the directory lookup, the call into the `Account`
+//! Durable Object, its SQLite reads and writes, the TOTP check, the audit row and, for
+//! the right code, the authorization code stored in the directory. The same reading around
+//! a `GET /healthz` per user gives workerd's floor for a trivial request. The first
+//! `WARMUP` users are left out (Wasm compilation, object creation).
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+use crate::cmd::{self, Service};
+use crate::stack::Credentials;
+
+const USERS: usize = 60;
+const WARMUP: usize = 10;
+const COLD_RUNS: usize = 3;
+
+/// Medians of the measured requests, in milliseconds.
+#[derive(Debug)]
+pub struct PasscodeFigures {
+    pub valid_cpu_ms: f64,
+    pub invalid_cpu_ms: f64,
+    pub all_cpu_ms: f64,
+    pub wall_ms: f64,
+    /// `GET /healthz` measured the same way: workerd's floor per request.
+    pub healthz_cpu_ms: f64,
+    pub samples: usize,
+    /// Spawn → first 200 from `/healthz`, median.
+    pub cold_start: Duration,
+}
+
+pub fn measure() -> Result<PasscodeFigures> {
+    let state = std::env::temp_dir().join(format!("tessera-bench-workerd-{}", std::process::id()));
+    std::fs::create_dir_all(&state)?;
+    let result = run(&state);
+    let _ = std::fs::remove_dir_all(&state);
+    result
+}
+
+fn run(state: &std::path::Path) -> Result<PasscodeFigures> {
+    let credentials = Credentials::load_or_create(state)?;
+    let port = crate::bench::bench_port();
+    cmd::ensure_port_free(port, "bench edge")?;
+    let config = write_config(state, port, &credentials)?;
+    let base = format!("http://localhost:{port}");
+    let mut times = Vec::new();
+    for run in 1..=COLD_RUNS {
+        // A fresh storage directory each time: a cold object store too.
+        let storage = state.join("do");
+        let _ = std::fs::remove_dir_all(&storage);
+        std::fs::create_dir_all(&storage)?;
+        let started = std::time::Instant::now();
+        let mut edge = spawn_workerd(&config, &state.join(format!("workerd-{run}.log")))?;
+        cmd::wait_http_ok(
+            &format!("{base}/healthz"),
+            &mut edge,
+            Duration::from_secs(60),
+        )?;
+        times.push(started.elapsed());
+        println!(
+            "run {run}: first 200 from /healthz after {:.3}s",
+            started.elapsed().as_secs_f64()
+        );
+        if run < COLD_RUNS {
+            drop::<Service>(edge);
+            continue;
+        }
+        let figures = passcodes(&credentials, &base, &edge, times);
+        drop::<Service>(edge);
+        return figures;
+    }
+    bail!("no workerd run")
+}
+
+fn spawn_workerd(config: &std::path::Path, log: &std::path::Path) -> Result<Service> {
+    let mut command = cmd::command(cmd::node_bin("workerd"));
+    command.arg("serve").arg(config);
+    Service::spawn("workerd", &mut command, log)
+}
+
+/// The workerd config for the built edge, with copies of its two modules beside it.
+fn write_config(
+    state: &std::path::Path,
+    port: u16,
+    credentials: &Credentials,
+) -> Result<std::path::PathBuf> {
+    let build = cmd::root().join("edge/build");
+    for file in ["index.js", "index_bg.wasm"] {
+        std::fs::copy(build.join(file), state.join(file))
+            .with_context(|| format!("copying edge/build/{file}"))?;
+    }
+    let text = |value: &str| serde_json::to_string(value).unwrap_or_default();
+    let config = format!(
+        r#"using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "edge", worker = .edge),
+    (name = "do-storage", disk = (path = {storage}, writable = true)),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:{port}", http = (), service = "edge")],
+);
+
+const edge :Workerd.Worker = (
+  modules = [
+    (name = "index.js", esModule = embed "index.js"),
+    (name = "index_bg.wasm", wasm = embed "index_bg.wasm"),
+  ],
+  compatibilityDate = "2025-09-01",
+  bindings = [
+    (name = "TESSERA_ADMIN_TOKEN", text = {admin}),
+    (name = "TESSERA_SESSION_KEY", text = {session}),
+    (name = "TESSERA_SERVICE_NAME", text = "Tessera"),
+    (name = "ACCOUNTS", durableObjectNamespace = "Account"),
+    (name = "DIRECTORY", durableObjectNamespace = "Directory"),
+    (name = "ISSUER", durableObjectNamespace = "Issuer"),
+  ],
+  durableObjectNamespaces = [
+    (className = "Account", uniqueKey = "tessera-bench-account", enableSql = true),
+    (className = "Directory", uniqueKey = "tessera-bench-directory", enableSql = true),
+    (className = "Issuer", uniqueKey = "tessera-bench-issuer", enableSql = true),
+  ],
+  durableObjectStorage = (localDisk = "do-storage"),
+);
+"#,
+        storage = text(&state.join("do").display().to_string()),
+        admin = text(&credentials.admin_token),
+        session = text(&credentials.session_key),
+    );
+    let path = state.join("edge.capnp");
+    std::fs::write(&path, config)?;
+    Ok(path)
+}
+
+fn passcodes(
+    credentials: &Credentials,
+    base: &str,
+    edge: &Service,
+    cold: Vec<Duration>,
+) -> Result<PasscodeFigures> {
+    let pids = workerd_pids(edge)?;
+    println!("workerd pid(s): {pids:?}");
+    let request = json!({
+        "base": base,
+        "client_id": credentials.client_id,
+        "client_secret": credentials.client_secret,
+        "admin_token": credentials.admin_token,
+        "pids": pids,
+        "users": USERS,
+        "warmup": WARMUP,
+    });
+    let mut driver = cmd::command(crate::setup::interop_python());
+    driver.arg(cmd::root().join("tests/interop/bench_passcode.py"));
+    let out = run_with_stdin(&mut driver, &request.to_string())?;
+    let figures: Value = serde_json::from_str(&out).context("bench_passcode.py printed no JSON")?;
+    let series = |name: &str| -> Vec<f64> {
+        figures
+            .get(name)
+            .and_then(Value::as_array)
+            .map(|values| values.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    let (mut valid, mut invalid, mut wall, mut healthz) = (
+        series("valid_cpu_ms"),
+        series("invalid_cpu_ms"),
+        series("wall_ms"),
+        series("healthz_cpu_ms"),
+    );
+    let mut all: Vec<f64> = valid.iter().chain(&invalid).copied().collect();
+    if all.is_empty() {
+        bail!("bench_passcode.py measured nothing: {out}");
+    }
+    Ok(PasscodeFigures {
+        samples: all.len(),
+        valid_cpu_ms: median(&mut valid),
+        invalid_cpu_ms: median(&mut invalid),
+        all_cpu_ms: median(&mut all),
+        wall_ms: median(&mut wall),
+        healthz_cpu_ms: median(&mut healthz),
+        cold_start: {
+            let mut cold = cold;
+            cold.sort();
+            cold.get(cold.len() / 2).copied().unwrap_or_default()
+        },
+    })
+}
+
+fn run_with_stdin(command: &mut std::process::Command, input: &str) -> Result<String> {
+    use std::io::Write;
+    use std::process::Stdio;
+    println!("$ {}", cmd::describe(command));
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting bench_passcode.py")?;
+    child
+        .stdin
+        .take()
+        .context("no stdin")?
+        .write_all(input.as_bytes())?;
+    let output = child.wait_with_output()?;
+    if !output.status.success() {
+        bail!("bench_passcode.py failed ({})", output.status);
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// The `workerd` processes in the service's process group (the binary itself, whatever
+/// launcher started it).
+fn workerd_pids(service: &Service) -> Result<Vec<u32>> {
+    let group = service.group();
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc")?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid pgrp …`; comm may hold spaces, so split at the last ')'.
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let comm = head.split_once('(').map(|(_, c)| c).unwrap_or_default();
+        let pgrp = rest
+            .split_whitespace()
+            .nth(2)
+            .and_then(|p| p.parse::<i32>().ok());
+        if comm == "workerd" && pgrp == Some(group) {
+            pids.push(pid);
+        }
+    }
+    if pids.is_empty() {
+        bail!("no workerd process in process group {group}");
+    }
+    Ok(pids)
+}

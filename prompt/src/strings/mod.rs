@@ -18,6 +18,8 @@ mod ja;
 
 use tessera_shared::v1::{ErrorCode, ErrorInfo, Method};
 
+use crate::flow::{Problem, ProblemKind};
+
 /// The languages the prompt speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lang {
@@ -193,6 +195,33 @@ impl Messages {
             Method::SmsPasscode => self.method_sms_passcode,
             Method::PhoneCall => self.method_phone_call,
             Method::BypassCode => self.method_bypass_code,
+        }
+    }
+
+    /// The sentence for `problem`, which happened on `method`'s screen.
+    pub fn problem(&self, problem: &Problem, method: Option<Method>) -> String {
+        let sentence = match problem {
+            Problem::Refused(info) => return self.refusal(info, method),
+            Problem::Network => self.network_error,
+            Problem::Unexpected => self.unexpected,
+            Problem::NoMethods => self.no_methods,
+            Problem::Misconfigured => self.misconfigured,
+            Problem::PushFraud => self.push_fraud,
+            Problem::PushWrongCode => self.push_wrong_code,
+            Problem::PushExpired => self.push_expired,
+            Problem::PushCancelled => self.push_cancelled,
+        };
+        sentence.to_owned()
+    }
+
+    /// The title of a problem's screen.
+    pub fn heading(&self, kind: ProblemKind) -> &'static str {
+        match kind {
+            ProblemKind::Failed => self.heading_failed,
+            ProblemKind::Timeout => self.heading_timeout,
+            ProblemKind::Locked => self.heading_locked,
+            ProblemKind::Location => self.heading_location,
+            ProblemKind::Enrollment => self.heading_enrollment,
         }
     }
 

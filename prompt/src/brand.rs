@@ -105,7 +105,10 @@ mod tests {
 
     #[test]
     fn logos() {
-        assert_eq!(logo("https://rp.example/logo.png"), Some("https://rp.example/logo.png"));
+        assert_eq!(
+            logo("https://rp.example/logo.png"),
+            Some("https://rp.example/logo.png")
+        );
         assert_eq!(logo("javascript:alert(1)"), None);
         assert_eq!(logo("data:image/svg+xml,<svg/>"), None);
     }

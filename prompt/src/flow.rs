@@ -610,9 +610,10 @@ impl Flow {
             Flow::Push {
                 started,
                 method,
-                step: PushStep::Answering {
-                    was_me, attempt, ..
-                },
+                step:
+                    PushStep::Answering {
+                        was_me, attempt, ..
+                    },
             } => {
                 let step = PushStep::Answered {
                     was_me,
@@ -787,7 +788,8 @@ fn push_failed(started: Started, method: Method, attempt: u32, problem: Problem)
     if !problem.is_retryable() {
         return fatal(Some(started), problem);
     }
-    let can_resend = !matches!(&problem, Problem::Refused(info) if info.code == ErrorCode::PushMuted);
+    let can_resend =
+        !matches!(&problem, Problem::Refused(info) if info.code == ErrorCode::PushMuted);
     let step = PushStep::Failed {
         problem,
         can_resend,

@@ -134,7 +134,10 @@ pub fn focus_is_ours(target: &HtmlElement) -> bool {
     let Some(active) = document.active_element() else {
         return true;
     };
-    if document.body().is_some_and(|body| active == *body.unchecked_ref::<web_sys::Element>()) {
+    if document
+        .body()
+        .is_some_and(|body| active == *body.unchecked_ref::<web_sys::Element>())
+    {
         return true;
     }
     match target.get_root_node().dyn_into::<ShadowRoot>() {

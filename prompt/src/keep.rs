@@ -58,7 +58,10 @@ mod tests {
     #[test]
     fn methods() {
         assert_eq!(parse_method("verified_push"), Some(Method::VerifiedPush));
-        assert_eq!(parse_method(Method::BypassCode.as_str()), Some(Method::BypassCode));
+        assert_eq!(
+            parse_method(Method::BypassCode.as_str()),
+            Some(Method::BypassCode)
+        );
         assert_eq!(parse_method("\"passcode\""), None);
         assert_eq!(parse_method("telepathy"), None);
     }

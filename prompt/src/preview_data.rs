@@ -114,15 +114,21 @@ pub fn flow(screen: &str, now: i64) -> Option<Flow> {
         "passcode" => code(Method::Passcode, None),
         "passcode-error" => code(
             Method::Passcode,
-            Some(refused(ErrorCode::InvalidPasscode, "Incorrect passcode.", Some(9))),
+            Some(refused(
+                ErrorCode::InvalidPasscode,
+                "Incorrect passcode.",
+                Some(9),
+            )),
         ),
         "bypass" => code(Method::BypassCode, None),
         "push-sending" => push_step(PushStep::Sending { attempt: 0 }),
-        "verified-push" => push(Method::VerifiedPush, Some("417"), |push| PushStep::Waiting {
+        "verified-push" => push(Method::VerifiedPush, Some("417"), |push| {
+            PushStep::Waiting { push, attempt: 0 }
+        }),
+        "push" => push(Method::Push, None, |push| PushStep::Waiting {
             push,
             attempt: 0,
         }),
-        "push" => push(Method::Push, None, |push| PushStep::Waiting { push, attempt: 0 }),
         "push-denied" => push_step(PushStep::Denied {
             txid: "TXPREVIEW".into(),
             attempt: 0,

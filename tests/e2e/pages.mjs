@@ -91,3 +91,45 @@ export class SignedInPage {
     await this.heading(text).waitFor({ state: 'visible', timeout: NAVIGATION_TIMEOUT });
   }
 }
+
+/**
+ * A page that shows one prompt screen through `Tessera.preview` (made-up data, no edge
+ * calls). The page itself is served by Playwright at a fixed test origin; embed.js, the
+ * Wasm and the stylesheet come from the real edge.
+ */
+export class PreviewPage {
+  static ORIGIN = 'http://tessera-preview.test';
+
+  constructor(page, edgeUrl) {
+    this.page = page;
+    this.edgeUrl = edgeUrl;
+  }
+
+  async open() {
+    const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Tessera prompt preview</title></head>
+<body><main><h1>Tessera prompt preview</h1><div id="preview"></div></main>
+<script src="${this.edgeUrl}/prompt/v1/embed.js"></script></body></html>`;
+    await this.page.route(`${PreviewPage.ORIGIN}/**`, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+    await this.page.goto(`${PreviewPage.ORIGIN}/`);
+    await this.page.waitForFunction(() => globalThis.Tessera?.preview);
+  }
+
+  /** Replaces the preview with `screen` in `lang` and waits until it is styled. */
+  async show(screen, lang) {
+    await this.page.evaluate(async ({ screen, lang }) => {
+      const element = document.getElementById('preview');
+      element.replaceChildren();
+      await globalThis.Tessera.preview(element, { screen, lang });
+    }, { screen, lang });
+    await this.page.locator('#preview section.tessera').waitFor({ state: 'visible', timeout: PROMPT_TIMEOUT });
+    await this.page.waitForFunction(() => {
+      const root = document.querySelector('#preview [data-tessera-prompt]')?.shadowRoot;
+      const section = root?.querySelector('section.tessera');
+      return section && getComputedStyle(section).maxInlineSize !== 'none';
+    }, null, { timeout: PROMPT_TIMEOUT });
+  }
+}

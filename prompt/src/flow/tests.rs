@@ -171,14 +171,33 @@ fn method_selection() {
     };
     use Method::*;
     // First visit: the edge's default.
-    assert_eq!(pick(&[VerifiedPush, Passcode], Some(VerifiedPush), None), Some(VerifiedPush));
+    assert_eq!(
+        pick(&[VerifiedPush, Passcode], Some(VerifiedPush), None),
+        Some(VerifiedPush)
+    );
     // Afterwards the method last used in this browser, while still usable.
-    assert_eq!(pick(&[VerifiedPush, Passcode], Some(VerifiedPush), Some(Passcode)), Some(Passcode));
-    assert_eq!(pick(&[VerifiedPush, Passcode], Some(VerifiedPush), Some(Push)), Some(VerifiedPush));
+    assert_eq!(
+        pick(
+            &[VerifiedPush, Passcode],
+            Some(VerifiedPush),
+            Some(Passcode)
+        ),
+        Some(Passcode)
+    );
+    assert_eq!(
+        pick(&[VerifiedPush, Passcode], Some(VerifiedPush), Some(Push)),
+        Some(VerifiedPush)
+    );
     // No usable default: the most secure method with a screen, else the most secure.
     assert_eq!(pick(&[SecurityKey, Passcode], None, None), Some(Passcode));
-    assert_eq!(pick(&[SecurityKey, Passcode], Some(SecurityKey), None), Some(Passcode));
-    assert_eq!(pick(&[PhoneCall, SecurityKey], None, None), Some(SecurityKey));
+    assert_eq!(
+        pick(&[SecurityKey, Passcode], Some(SecurityKey), None),
+        Some(Passcode)
+    );
+    assert_eq!(
+        pick(&[PhoneCall, SecurityKey], None, None),
+        Some(SecurityKey)
+    );
     assert_eq!(pick(&[], Some(Passcode), Some(Passcode)), None);
 }
 
@@ -187,13 +206,20 @@ fn start_outcomes() {
     use Method::*;
     check(vec![], "loading", vec![]);
     check(vec![ok(&[Passcode])], "passcode:ready0:None", vec![]);
-    check(vec![ok(&[VerifiedPush, Passcode])], "verified_push:sending0", vec![send_push(VerifiedPush, 0)]);
+    check(
+        vec![ok(&[VerifiedPush, Passcode])],
+        "verified_push:sending0",
+        vec![send_push(VerifiedPush, 0)],
+    );
     check(vec![ok(&[PhoneCall])], "unavailable:phone_call", vec![]);
     check(vec![ok(&[])], "fatal:Failed", vec![]);
     let mut decided = start(&[Passcode]);
     decided.completion = Some(completion(false));
     check(
-        vec![Event::Started { result: Ok(decided), last_used: None }],
+        vec![Event::Started {
+            result: Ok(decided),
+            last_used: None,
+        }],
         "done",
         vec![Command::Complete(completion(false))],
     );
@@ -203,44 +229,96 @@ fn start_outcomes() {
         (ErrorCode::LockedOut, "fatal:Locked"),
         (ErrorCode::InvalidRequest, "fatal:Failed"),
     ] {
-        check(vec![Event::Started { result: Err(refused(code)), last_used: None }], kind, vec![]);
+        check(
+            vec![Event::Started {
+                result: Err(refused(code)),
+                last_used: None,
+            }],
+            kind,
+            vec![],
+        );
     }
-    check(vec![Event::Started { result: Err(Failure::Network), last_used: None }], "fatal:Failed", vec![]);
+    check(
+        vec![Event::Started {
+            result: Err(Failure::Network),
+            last_used: None,
+        }],
+        "fatal:Failed",
+        vec![],
+    );
     // A second start answer changes nothing.
-    check(vec![ok(&[Passcode]), ok(&[VerifiedPush])], "passcode:ready0:None", vec![]);
+    check(
+        vec![ok(&[Passcode]), ok(&[VerifiedPush])],
+        "passcode:ready0:None",
+        vec![],
+    );
 }
 
 #[test]
 fn passcode_flow() {
     use Event::*;
     use Method::*;
-    let submit = Command::SubmitPasscode { session: "S1".into(), passcode: "123456".into() };
-    check(vec![ok(&[Passcode]), Submit(" 123 456".into())], "passcode:submitting0", vec![submit.clone()]);
+    let submit = Command::SubmitPasscode {
+        session: "S1".into(),
+        passcode: "123456".into(),
+    };
     check(
-        vec![ok(&[Passcode]), Submit("123456".into()), Verified(Ok(completion(false)))],
-        "done",
-        vec![submit.clone(), Command::SaveMethod(Passcode), Command::Complete(completion(false))],
+        vec![ok(&[Passcode]), Submit(" 123 456".into())],
+        "passcode:submitting0",
+        vec![submit.clone()],
     );
     check(
-        vec![ok(&[Passcode]), Submit("123456".into()), Verified(Err(refused(ErrorCode::InvalidPasscode)))],
+        vec![
+            ok(&[Passcode]),
+            Submit("123456".into()),
+            Verified(Ok(completion(false))),
+        ],
+        "done",
+        vec![
+            submit.clone(),
+            Command::SaveMethod(Passcode),
+            Command::Complete(completion(false)),
+        ],
+    );
+    check(
+        vec![
+            ok(&[Passcode]),
+            Submit("123456".into()),
+            Verified(Err(refused(ErrorCode::InvalidPasscode))),
+        ],
         "passcode:ready1:Some(Refused(ErrorInfo { code: InvalidPasscode, message: \"English.\", attempts_left: None }))",
         vec![submit.clone()],
     );
     check(
-        vec![ok(&[Passcode]), Submit("123456".into()), Verified(Err(refused(ErrorCode::LockedOut)))],
+        vec![
+            ok(&[Passcode]),
+            Submit("123456".into()),
+            Verified(Err(refused(ErrorCode::LockedOut))),
+        ],
         "fatal:Locked",
         vec![submit.clone()],
     );
     // A second submission while one is in flight, or an answer nobody waits for: nothing.
     check(
-        vec![ok(&[Passcode]), Submit("123456".into()), Submit("123456".into())],
+        vec![
+            ok(&[Passcode]),
+            Submit("123456".into()),
+            Submit("123456".into()),
+        ],
         "passcode:submitting0",
         vec![submit.clone()],
     );
-    check(vec![ok(&[Passcode]), Verified(Ok(completion(false)))], "passcode:ready0:None", vec![]);
+    check(
+        vec![ok(&[Passcode]), Verified(Ok(completion(false)))],
+        "passcode:ready0:None",
+        vec![],
+    );
     // A bypass code uses the same form.
     check(
-        vec![Started { result: Ok(start(&[Passcode, BypassCode])), last_used: Some(BypassCode) }],
+        vec![Started {
+            result: Ok(start(&[Passcode, BypassCode])),
+            last_used: Some(BypassCode),
+        }],
         "bypass_code:ready0:None",
         vec![],
     );
@@ -259,7 +337,11 @@ fn push_flow() {
     );
     // Long poll: `pending` asks again, at once.
     check(
-        vec![push(), sent(0, "T1"), answer("T1", PushState::Pending, None)],
+        vec![
+            push(),
+            sent(0, "T1"),
+            answer("T1", PushState::Pending, None),
+        ],
         "verified_push:waiting:T1",
         vec![send_push(VerifiedPush, 0), poll("T1"), poll("T1")],
     );
@@ -275,9 +357,15 @@ fn push_flow() {
     );
     for (state, expected) in [
         (PushState::Fraud, "verified_push:failed:PushFraud:false"),
-        (PushState::WrongCode, "verified_push:failed:PushWrongCode:true"),
+        (
+            PushState::WrongCode,
+            "verified_push:failed:PushWrongCode:true",
+        ),
         (PushState::Expired, "verified_push:failed:PushExpired:true"),
-        (PushState::Cancelled, "verified_push:failed:PushCancelled:true"),
+        (
+            PushState::Cancelled,
+            "verified_push:failed:PushCancelled:true",
+        ),
         (PushState::Denied, "verified_push:denied:T1"),
     ] {
         let (flow, _) = run(vec![push(), sent(0, "T1"), answer("T1", state, None)]);
@@ -291,7 +379,13 @@ fn push_flow() {
     );
     // Refusals: muted pushes cannot be resent; a lockout ends the prompt.
     check(
-        vec![push(), PushSent { attempt: 0, result: Err(refused(ErrorCode::PushMuted)) }],
+        vec![
+            push(),
+            PushSent {
+                attempt: 0,
+                result: Err(refused(ErrorCode::PushMuted)),
+            },
+        ],
         "verified_push:failed:Refused(ErrorInfo { code: PushMuted, message: \"English.\", attempts_left: None }):false",
         vec![send_push(VerifiedPush, 0)],
     );
@@ -312,7 +406,14 @@ fn push_flow() {
         },
     ]);
     assert_eq!(where_(&flow), "fatal:Locked");
-    let (flow, _) = run(vec![push(), sent(0, "T1"), PushStatus { txid: "T1".into(), result: Err(Failure::Network) }]);
+    let (flow, _) = run(vec![
+        push(),
+        sent(0, "T1"),
+        PushStatus {
+            txid: "T1".into(),
+            result: Err(Failure::Network),
+        },
+    ]);
     assert_eq!(where_(&flow), "verified_push:failed:Network:true");
 }
 
@@ -325,12 +426,28 @@ fn resending_and_switching_cancel_the_pending_push() {
     check(
         vec![push(), sent(0, "T1"), Resend],
         "verified_push:sending1",
-        vec![send_push(VerifiedPush, 0), poll("T1"), cancel("T1"), send_push(VerifiedPush, 1)],
+        vec![
+            send_push(VerifiedPush, 0),
+            poll("T1"),
+            cancel("T1"),
+            send_push(VerifiedPush, 1),
+        ],
     );
     check(
-        vec![push(), sent(0, "T1"), answer("T1", PushState::Expired, None), Resend, sent(1, "T2")],
+        vec![
+            push(),
+            sent(0, "T1"),
+            answer("T1", PushState::Expired, None),
+            Resend,
+            sent(1, "T2"),
+        ],
         "verified_push:waiting:T2",
-        vec![send_push(VerifiedPush, 0), poll("T1"), send_push(VerifiedPush, 1), poll("T2")],
+        vec![
+            send_push(VerifiedPush, 0),
+            poll("T1"),
+            send_push(VerifiedPush, 1),
+            poll("T2"),
+        ],
     );
     // Switching to the passcode withdraws the pending push.
     check(
@@ -340,7 +457,12 @@ fn resending_and_switching_cancel_the_pending_push() {
     );
     // A push that arrives after the switch is withdrawn at once, and its status ignored.
     check(
-        vec![push(), Choose(Passcode), sent(0, "T1"), answer("T1", PushState::Approved, Some(completion(false)))],
+        vec![
+            push(),
+            Choose(Passcode),
+            sent(0, "T1"),
+            answer("T1", PushState::Approved, Some(completion(false))),
+        ],
         "passcode:ready0:None",
         vec![send_push(VerifiedPush, 0), cancel("T1")],
     );
@@ -348,11 +470,25 @@ fn resending_and_switching_cancel_the_pending_push() {
     check(
         vec![push(), sent(0, "T1"), Resend, sent(0, "T0")],
         "verified_push:sending1",
-        vec![send_push(VerifiedPush, 0), poll("T1"), cancel("T1"), send_push(VerifiedPush, 1), cancel("T0")],
+        vec![
+            send_push(VerifiedPush, 0),
+            poll("T1"),
+            cancel("T1"),
+            send_push(VerifiedPush, 1),
+            cancel("T0"),
+        ],
     );
     // Unknown or current methods change nothing.
-    check(vec![ok(&[Passcode]), Choose(Push)], "passcode:ready0:None", vec![]);
-    check(vec![ok(&[Passcode, Push]), Choose(Passcode)], "passcode:ready0:None", vec![]);
+    check(
+        vec![ok(&[Passcode]), Choose(Push)],
+        "passcode:ready0:None",
+        vec![],
+    );
+    check(
+        vec![ok(&[Passcode, Push]), Choose(Passcode)],
+        "passcode:ready0:None",
+        vec![],
+    );
     // From the passcode, back to push: a fresh push.
     check(
         vec![ok(&[Passcode, Push]), Choose(Push)],
@@ -361,7 +497,12 @@ fn resending_and_switching_cancel_the_pending_push() {
     );
     // Fraud: no resend.
     check(
-        vec![push(), sent(0, "T1"), answer("T1", PushState::Fraud, None), Resend],
+        vec![
+            push(),
+            sent(0, "T1"),
+            answer("T1", PushState::Fraud, None),
+            Resend,
+        ],
         "verified_push:failed:PushFraud:false",
         vec![send_push(VerifiedPush, 0), poll("T1")],
     );
@@ -371,11 +512,25 @@ fn resending_and_switching_cancel_the_pending_push() {
 fn denied_push_feedback() {
     use Event::*;
     use Method::*;
-    let denied = || vec![ok(&[VerifiedPush]), sent(0, "T1"), answer("T1", PushState::Denied, None)];
-    let feedback = |was_me| Command::Feedback { session: "S1".into(), txid: "T1".into(), was_me };
+    let denied = || {
+        vec![
+            ok(&[VerifiedPush]),
+            sent(0, "T1"),
+            answer("T1", PushState::Denied, None),
+        ]
+    };
+    let feedback = |was_me| Command::Feedback {
+        session: "S1".into(),
+        txid: "T1".into(),
+        was_me,
+    };
     let mut events = denied();
     events.extend([Feedback(false), FeedbackSent(Ok(()))]);
-    check(events, "verified_push:answered:false", vec![send_push(VerifiedPush, 0), poll("T1"), feedback(false)]);
+    check(
+        events,
+        "verified_push:answered:false",
+        vec![send_push(VerifiedPush, 0), poll("T1"), feedback(false)],
+    );
     // After "No, report it" no push is offered again; after "Yes" one is.
     let mut events = denied();
     events.extend([Feedback(false), FeedbackSent(Ok(())), Resend]);
@@ -384,17 +539,30 @@ fn denied_push_feedback() {
     events.extend([Feedback(true), FeedbackSent(Err(Failure::Network)), Resend]);
     assert_eq!(where_(&run(events).0), "verified_push:sending1");
     // Feedback outside the question is ignored.
-    check(vec![ok(&[Passcode]), Feedback(false)], "passcode:ready0:None", vec![]);
+    check(
+        vec![ok(&[Passcode]), Feedback(false)],
+        "passcode:ready0:None",
+        vec![],
+    );
 }
 
 #[test]
 fn remembered_device_offer() {
     use Event::*;
     use Method::*;
-    let verified = || vec![ok(&[Passcode]), Submit("123456".into()), Verified(Ok(completion(true)))];
+    let verified = || {
+        vec![
+            ok(&[Passcode]),
+            Submit("123456".into()),
+            Verified(Ok(completion(true))),
+        ]
+    };
     let (flow, commands) = run(verified());
     assert_eq!(where_(&flow), "remember");
-    assert!(!commands.iter().any(|c| matches!(c, Command::Complete(_))), "the page waits for the answer");
+    assert!(
+        !commands.iter().any(|c| matches!(c, Command::Complete(_))),
+        "the page waits for the answer"
+    );
     let mut events = verified();
     events.push(Remember(true));
     let (flow, commands) = run(events);

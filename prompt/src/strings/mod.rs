@@ -310,7 +310,11 @@ mod tests {
             (&["zh", "pt"][..], Lang::En),
             (&[][..], Lang::En),
         ] {
-            assert_eq!(Lang::detect(preferred.iter().copied()), lang, "{preferred:?}");
+            assert_eq!(
+                Lang::detect(preferred.iter().copied()),
+                lang,
+                "{preferred:?}"
+            );
         }
         assert_eq!(Lang::Ar.dir(), "rtl");
         assert_eq!(Lang::Ja.dir(), "ltr");
@@ -417,7 +421,10 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(fill("Signed in as {user}", "user", "bob"), "Signed in as bob");
+        assert_eq!(
+            fill("Signed in as {user}", "user", "bob"),
+            "Signed in as bob"
+        );
         assert_eq!(split("Signed in as {user}", "user"), ("Signed in as ", ""));
         assert_eq!(split("{user} でサインイン", "user"), ("", " でサインイン"));
         assert_eq!(clock(65), "1:05");

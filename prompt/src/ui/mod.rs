@@ -44,7 +44,10 @@ pub fn texts() -> &'static Messages {
 pub enum Screen {
     Loading,
     /// The code form; a new `attempt` means a new, empty, focused form.
-    Code { method: Method, attempt: u32 },
+    Code {
+        method: Method,
+        attempt: u32,
+    },
     Push {
         method: Method,
         phase: PushPhase,
@@ -223,10 +226,13 @@ pub fn Prompt(
     /// The element the prompt is mounted in (inside embed.js's shadow root).
     target: HtmlElement,
 ) -> impl IntoView {
-    let lang = config.as_ref().and_then(|config| config.lang).unwrap_or_else(|| {
-        let languages = host::languages();
-        Lang::detect(languages.iter().map(String::as_str))
-    });
+    let lang = config
+        .as_ref()
+        .and_then(|config| config.lang)
+        .unwrap_or_else(|| {
+            let languages = host::languages();
+            Lang::detect(languages.iter().map(String::as_str))
+        });
     let flow = RwSignal::new(match config {
         Some(_) => Flow::Loading,
         None => Flow::Fatal {
@@ -260,10 +266,12 @@ pub fn Preview(
     /// Unix seconds; pushes expire a minute later.
     now: i64,
 ) -> impl IntoView {
-    let flow = RwSignal::new(crate::preview_data::flow(&screen, now).unwrap_or(Flow::Fatal {
-        started: None,
-        problem: Problem::Misconfigured,
-    }));
+    let flow = RwSignal::new(
+        crate::preview_data::flow(&screen, now).unwrap_or(Flow::Fatal {
+            started: None,
+            problem: Problem::Misconfigured,
+        }),
+    );
     let on_event = Callback::new(move |event| {
         flow.update(|state| *state = std::mem::replace(state, Flow::Loading).next(event).0);
     });
@@ -323,9 +331,12 @@ pub fn PromptView(
     let section = NodeRef::<leptos::html::Section>::new();
     Effect::new(move |_| {
         let accent = started.with(|started| {
-            started
-                .as_ref()
-                .and_then(|s| s.application.accent_color.as_deref().and_then(brand::accent))
+            started.as_ref().and_then(|s| {
+                s.application
+                    .accent_color
+                    .as_deref()
+                    .and_then(brand::accent)
+            })
         });
         if let (Some(section), Some(accent)) = (section.get(), accent) {
             let style = section.style();
@@ -371,8 +382,7 @@ pub fn PromptView(
     let on_choose = Callback::new(move |method| on_event.run(Event::Choose(method)));
     let links = Signal::derive(move || {
         started.with(|started| {
-            let choosing = !others.with(Vec::is_empty)
-                || flow.with(|flow| flow.method().is_some());
+            let choosing = !others.with(Vec::is_empty) || flow.with(|flow| flow.method().is_some());
             started
                 .as_ref()
                 .filter(|_| choosing)

@@ -35,7 +35,11 @@ pub fn OtherOptions(
             })
         };
         let manage = application.as_ref().and_then(|app| {
-            link(app.manage_devices_url.as_ref(), texts.manage_devices, "tessera-manage-devices")
+            link(
+                app.manage_devices_url.as_ref(),
+                texts.manage_devices,
+                "tessera-manage-devices",
+            )
         });
         let help = application
             .as_ref()

@@ -148,7 +148,8 @@ pub fn Countdown(
     let texts = texts();
     let now = RwSignal::new(host::now());
     let total = (expires_at - now.get_untracked()).max(1);
-    if let Ok(handle) = set_interval_with_handle(move || now.set(host::now()), Duration::from_secs(1))
+    if let Ok(handle) =
+        set_interval_with_handle(move || now.set(host::now()), Duration::from_secs(1))
     {
         on_cleanup(move || handle.clear());
     }
@@ -159,9 +160,13 @@ pub fn Countdown(
         _ => None,
     });
     let announcement = move || {
-        threshold
-            .get()
-            .map(|_| fill(texts.time_running_out, "n", &left_untracked(expires_at, now)))
+        threshold.get().map(|_| {
+            fill(
+                texts.time_running_out,
+                "n",
+                &left_untracked(expires_at, now),
+            )
+        })
     };
     view! {
         <div class="countdown">

@@ -12,7 +12,9 @@ import { after, before, describe, test } from 'node:test';
 import { Client as DuoClient } from '@duosecurity/duo_universal';
 import { chromium } from 'playwright-core';
 
-import { NAVIGATION_TIMEOUT, PROMPT_TIMEOUT, PreviewPage, Screenshots } from './pages.mjs';
+import {
+  NAVIGATION_TIMEOUT, PROMPT_TIMEOUT, PreviewPage, Screenshots, serveHostPages,
+} from './pages.mjs';
 import { seedUser, totp } from './seed.mjs';
 
 function required(name) {
@@ -41,14 +43,14 @@ const SCREENS = [
  * A signed authorize request for `username`, built by the official Node Duo SDK as a
  * relying app would, for the edge the browser talks to (its `aud` names that host).
  */
-function authorizeRequest(username, state) {
+async function authorizeRequest(username, state, app = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }) {
   const client = new DuoClient({
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
+    clientId: app.clientId,
+    clientSecret: app.clientSecret,
     apiHost: new URL(EDGE_URL).host,
     redirectUrl: REDIRECT_URI,
   });
-  const url = new URL(client.createAuthUrl(username, state));
+  const url = new URL(await client.createAuthUrl(username, state));
   return { clientId: url.searchParams.get('client_id'), request: url.searchParams.get('request') };
 }
 
@@ -62,6 +64,34 @@ async function newUser(prefix) {
   return { username, secret };
 }
 
+function alphanumerics(length) {
+  const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  return Array.from(randomBytes(length), (byte) => letters[byte % letters.length]).join('');
+}
+
+/** A second application of the demo realm whose registered origin is `origin`. */
+async function seedApplication(origin) {
+  const app = {
+    clientId: `DI${alphanumerics(18)}`,
+    clientSecret: alphanumerics(40),
+  };
+  const response = await fetch(new URL('/internal/v1/seed', EDGE_URL), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      realm: 'demo',
+      applications: [{
+        client_id: app.clientId,
+        client_secret: app.clientSecret,
+        name: 'Hostile Host',
+        origins: [origin],
+      }],
+    }),
+  });
+  assert.equal(response.status, 200, `seeding the application: ${await response.text()}`);
+  return app;
+}
+
 /** axe-core on the whole page (it enters open shadow roots); one line per violation. */
 async function audit(page) {
   await page.addScriptTag({ path: AXE });
@@ -72,6 +102,18 @@ async function audit(page) {
     return result.violations.map((v) =>
       `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   });
+}
+
+/** Prints the page's errors and console messages, so a failure says what the page saw. */
+function watch(page, name) {
+  page.on('pageerror', (error) => console.error(`[${name}] page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') {
+      console.error(`[${name}] console ${message.type()}: ${message.text()}`);
+    }
+  });
+  page.on('requestfailed', (request) =>
+    console.error(`[${name}] request failed: ${request.url()} ${request.failure()?.errorText}`));
 }
 
 describe('the prompt in Chromium', () => {
@@ -92,10 +134,11 @@ describe('the prompt in Chromium', () => {
   test('keyboard only: the hosted prompt is completed with Tab, typing and Enter', async () => {
     const { username, secret } = await newUser('keyboard');
     const state = newState();
-    const { clientId, request } = authorizeRequest(username, state);
+    const { clientId, request } = await authorizeRequest(username, state);
     const context = await browser.newContext();
     const page = await context.newPage();
     page.setDefaultTimeout(NAVIGATION_TIMEOUT);
+    watch(page, 'keyboard');
     // The relying app's callback is not under test: answer it here.
     await page.route(`${REDIRECT_URI}**`, (route) =>
       route.fulfill({ status: 200, contentType: 'text/plain', body: 'callback' }));
@@ -140,20 +183,24 @@ describe('the prompt in Chromium', () => {
   test('embedded in a page whose CSS attacks it, the prompt renders and completes', async () => {
     const { username, secret } = await newUser('hostile');
     const state = newState();
-    const { clientId, request } = authorizeRequest(username, state);
+    const pages = new Map();
+    const server = await serveHostPages(pages);
+    const app = await seedApplication(server.origin);
+    const { clientId, request } = await authorizeRequest(username, state, app);
     const context = await browser.newContext();
     const page = await context.newPage();
     page.setDefaultTimeout(NAVIGATION_TIMEOUT);
     const shots = new Screenshots(process.env.TESSERA_SCREENSHOTS, 'prompt-hostile');
-    // Served on the relying app's origin (registered for the application), by the test.
-    const pageUrl = `${WWW_URL}/tessera-hostile-host-page`;
+    watch(page, 'hostile');
+    // Served by the test on an origin registered for its own application.
+    const pageUrl = `${server.origin}/hostile`;
     const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Hostile host page</title>
 <style>
   * { all: unset !important; }
   *, *::before, *::after { color: #f0f !important; background: #0f0 !important;
     font: 3px/1 serif !important; letter-spacing: 1em !important; visibility: hidden !important;
-    direction: rtl !important; text-transform: uppercase !important; opacity: 0.3 !important;
+    direction: rtl !important; text-transform: uppercase !important;
     outline: none !important; pointer-events: none !important; }
   div, section, input, button, label, form, p { display: inline !important; position: static !important; }
   head, style, script { display: none !important; }
@@ -166,8 +213,7 @@ describe('the prompt in Chromium', () => {
     onComplete: function (result) { window.tesseraResult = result; },
   });
 </script></body></html>`;
-    await page.route(pageUrl, (route) =>
-      route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+    pages.set('/hostile', html);
     try {
       await page.goto(pageUrl);
       const input = page.locator('#tessera-prompt').getByLabel('Passcode', { exact: true });
@@ -198,7 +244,7 @@ describe('the prompt in Chromium', () => {
         labelColor: 'rgb(31, 35, 40)',
         opacity: '1',
         direction: 'ltr',
-        button: 'inline-block',
+        button: 'block',
         events: 'auto',
       });
       await shots.take(page, 'passcode');
@@ -214,6 +260,7 @@ describe('the prompt in Chromium', () => {
       await shots.take(page, 'done');
     } finally {
       await context.close();
+      await server.close();
     }
   });
 
@@ -223,9 +270,11 @@ describe('the prompt in Chromium', () => {
       const page = await context.newPage();
       page.setDefaultTimeout(NAVIGATION_TIMEOUT);
       const shots = new Screenshots(process.env.TESSERA_SCREENSHOTS, `prompt-${lang}`);
+      watch(page, `preview ${lang}`);
       const failures = [];
+      const server = await serveHostPages(new Map([['/preview', PreviewPage.html(EDGE_URL)]]));
       try {
-        const preview = new PreviewPage(page, EDGE_URL);
+        const preview = new PreviewPage(page, `${server.origin}/preview`);
         await preview.open();
         for (const screen of SCREENS) {
           await page.setViewportSize({ width: 1024, height: 800 });
@@ -243,6 +292,7 @@ describe('the prompt in Chromium', () => {
         }
       } finally {
         await context.close();
+        await server.close();
       }
       assert.deepEqual(failures, []);
     });

@@ -308,8 +308,11 @@ pub fn PromptView(
     let target = StoredValue::new_local(target);
     Effect::new(move |previous: Option<Screen>| {
         let current = screen.get();
+        // A code form after a failed attempt focuses its own input.
+        let refocuses_itself = matches!(current, Screen::Code { attempt, .. } if attempt > 0);
         if let Some(previous) = previous
             && previous != current
+            && !refocuses_itself
         {
             let ours = target.with_value(|target| target.as_ref().is_none_or(host::focus_is_ours));
             if ours {

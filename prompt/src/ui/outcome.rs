@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::texts;
-use crate::flow::{Event, Problem};
+use crate::flow::{Event, Problem, ProblemKind};
 
 /// Verified; the page takes over.
 #[component]
@@ -53,7 +53,13 @@ pub fn ProblemScreen(
     problem: Problem,
 ) -> impl IntoView {
     let texts = texts();
-    let kind = format!("{:?}", problem.kind()).to_ascii_lowercase();
+    let kind = match problem.kind() {
+        ProblemKind::Failed => "failed",
+        ProblemKind::Timeout => "timeout",
+        ProblemKind::Locked => "locked",
+        ProblemKind::Location => "location",
+        ProblemKind::Enrollment => "enrollment",
+    };
     view! {
         <div class="problem" data-testid="problem" data-kind=kind>
             <h3 class="problem-title">{texts.heading(problem.kind())}</h3>

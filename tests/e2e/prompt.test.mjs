@@ -235,6 +235,8 @@ describe('the prompt in Chromium', () => {
           direction: style('section.tessera').direction,
           button: style('button[type=submit]').display,
           events: style('input').pointerEvents,
+          titleSize: style('h2').fontSize,
+          wide: root.querySelector('section.tessera').getBoundingClientRect().width >= 320,
         };
       });
       assert.deepEqual(looks, {
@@ -246,6 +248,8 @@ describe('the prompt in Chromium', () => {
         direction: 'ltr',
         button: 'block',
         events: 'auto',
+        titleSize: '20px',
+        wide: true,
       });
       await shots.take(page, 'passcode');
 

@@ -35,12 +35,16 @@
   var LOAD_FAILED = "The sign-in prompt could not be loaded. Reload the page to try again.";
   var NO_TARGET = "The sign-in prompt has nowhere to appear (data-target matches nothing).";
 
-  /** Loads and initialises the Wasm module once per page. */
+  /**
+   * Loads and initialises the Wasm module once per page. The Wasm is fetched at once, in
+   * parallel with its JavaScript glue, and compiled as it streams in.
+   */
   function load() {
     if (!loading) {
+      var wasm = fetch(base + "tessera_prompt_bg.wasm");
       loading = import(base + "tessera_prompt.js").then(function (module) {
         return module
-          .default({ module_or_path: base + "tessera_prompt_bg.wasm" })
+          .default({ module_or_path: wasm })
           .then(function () {
             return module;
           });

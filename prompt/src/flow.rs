@@ -700,13 +700,14 @@ impl Flow {
         )
     }
 
-    /// The methods under "Other options": the user's others, while choosing is possible.
+    /// The methods under "Other options", while choosing is possible: the user's others
+    /// that this prompt can complete (never a dead end).
     pub fn other_options(&self) -> Vec<MethodOption> {
         match (self.choosing(), self.method()) {
             (Some(started), Some(method)) => started
                 .methods
                 .iter()
-                .filter(|option| option.method != method)
+                .filter(|option| option.method != method && has_screen(option.method))
                 .cloned()
                 .collect(),
             _ => Vec::new(),

@@ -13,7 +13,8 @@ use crate::cmd::{self, Service, step};
 use crate::stack::{self, Credentials};
 
 const BENCH_PORT: u16 = 28787;
-/// The stack the navigation → interactive figure is measured on.
+/// The stack the navigation → interactive figure is measured on (or
+/// `TESSERA_TEST_PORTS`, like the tests, when several checkouts share a machine).
 const BENCH_STACK_PORTS: stack::Ports = stack::Ports {
     edge: 28787,
     https: 28443,
@@ -139,7 +140,7 @@ fn prompt_interactive() -> Result<Row> {
     let state = std::env::temp_dir().join(format!("tessera-bench-stack-{}", std::process::id()));
     let stack = stack::Stack::start(
         &state,
-        BENCH_STACK_PORTS,
+        crate::test::custom_ports().unwrap_or(BENCH_STACK_PORTS),
         stack::DeviceState::File(state.join("device.json")),
     )?;
     let script = "tests/e2e/prompt_load.bench.mjs";
@@ -208,18 +209,19 @@ fn cold_start() -> Result<Row> {
     let state = std::env::temp_dir().join(format!("tessera-bench-{}", std::process::id()));
     std::fs::create_dir_all(&state)?;
     let credentials = Credentials::load_or_create(&state)?;
-    cmd::ensure_port_free(BENCH_PORT, "bench edge")?;
+    let port = crate::test::custom_ports().map_or(BENCH_PORT, |ports| ports.edge);
+    cmd::ensure_port_free(port, "bench edge")?;
     let mut times = Vec::new();
     for run in 1..=COLD_START_RUNS {
         let started = Instant::now();
         let mut edge = stack::spawn_edge(
             &state,
-            BENCH_PORT,
+            port,
             &credentials,
             &state.join(format!("edge-{run}.log")),
         )?;
         cmd::wait_http_ok(
-            &format!("http://127.0.0.1:{BENCH_PORT}/healthz"),
+            &format!("http://127.0.0.1:{port}/healthz"),
             &mut edge,
             Duration::from_secs(90),
         )?;
@@ -234,7 +236,7 @@ fn cold_start() -> Result<Row> {
     times.sort();
     let median = times.get(times.len() / 2).copied().unwrap_or_default();
     let _ = std::fs::remove_dir_all(&state);
-    let command = cmd::describe(&stack::edge_command(&state, BENCH_PORT, &credentials));
+    let command = cmd::describe(&stack::edge_command(&state, port, &credentials));
     Ok(Row {
         what: "edge cold start via wrangler dev".into(),
         value: format!(

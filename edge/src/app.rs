@@ -71,6 +71,8 @@ const ROUTES: &[(&str, &[Method])] = &[
 
 /// Files of the built prompt, served from the static assets.
 pub const ASSET_PREFIX: &str = "/prompt/v1/";
+/// How long browsers may reuse the prompt's files without asking again.
+pub const ASSET_CACHE_CONTROL: &str = "public, max-age=300";
 
 impl<S: Stores> Edge<'_, S> {
     /// Handles one request. Never panics; every failure is a JSON error (Duo's shapes on
@@ -140,6 +142,9 @@ impl<S: Stores> Edge<'_, S> {
             HeaderName::from_static("cross-origin-resource-policy"),
             "cross-origin",
         );
+        // The addresses are not versioned, so only briefly: a returning visitor within
+        // the window loads the prompt (and its compiled Wasm) from the browser's cache.
+        web::set_header(headers, header::CACHE_CONTROL, ASSET_CACHE_CONTROL);
         response
     }
 }

@@ -1,6 +1,8 @@
 //! What the page passed to [`crate::mount`]: where the edge is and which request to start.
 
-use tessera_shared::v1::{PROMPT_PASSCODE, PROMPT_START, StartRequest};
+use tessera_shared::v1::StartRequest;
+
+use crate::strings::Lang;
 
 /// The prompt's configuration, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,16 +11,19 @@ pub struct Config {
     edge: String,
     /// The body of `/prompt/v1/start`.
     start: StartRequest,
+    /// The language the page asked for (`data-lang`), instead of the browser's.
+    pub lang: Option<Lang>,
 }
 
 impl Config {
     /// Checks the page's values. `None` when one is missing or the edge is not a web
-    /// origin; the prompt then shows [`crate::strings::MISCONFIGURED`].
+    /// origin; the prompt then shows [`crate::flow::Problem::Misconfigured`].
     pub fn new(
         edge: Option<String>,
         client_id: Option<String>,
         request: Option<String>,
         nonce: Option<String>,
+        lang: Option<String>,
     ) -> Option<Self> {
         let edge = edge?.trim_end_matches('/').to_owned();
         let client_id = client_id.filter(|value| !value.is_empty())?;
@@ -34,6 +39,7 @@ impl Config {
                 nonce: nonce.filter(|value| !value.is_empty()),
                 remembered: Vec::new(),
             },
+            lang: lang.as_deref().and_then(Lang::from_tag),
         })
     }
 
@@ -42,21 +48,16 @@ impl Config {
         &self.start
     }
 
-    /// `POST` here to start.
-    pub fn start_url(&self) -> String {
-        format!("{}{PROMPT_START}", self.edge)
-    }
-
-    /// `POST` passcodes here.
-    pub fn passcode_url(&self) -> String {
-        format!("{}{PROMPT_PASSCODE}", self.edge)
+    /// The edge's URL for an API path (`/prompt/v1/start`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.edge)
     }
 }
 
 /// Reading the configuration object that embed.js (or a page) passes.
 #[cfg(target_arch = "wasm32")]
 impl Config {
-    /// Reads `{edge, clientId, request, nonce?}`.
+    /// Reads `{edge, clientId, request, nonce?, lang?}`.
     pub fn from_js(value: &wasm_bindgen::JsValue) -> Option<Self> {
         let field = |name: &str| {
             js_sys::Reflect::get(value, &wasm_bindgen::JsValue::from_str(name))
@@ -68,6 +69,7 @@ impl Config {
             field("clientId"),
             field("request"),
             field("nonce"),
+            field("lang"),
         )
     }
 }
@@ -87,15 +89,16 @@ mod tests {
             some("DI1"),
             some("jwt"),
             some(""),
+            some("ar-EG"),
         );
         let Some(config) = config else {
             panic!("a complete configuration is accepted");
         };
-        assert_eq!(config.start_url(), "http://localhost:8787/prompt/v1/start");
         assert_eq!(
-            config.passcode_url(),
-            "http://localhost:8787/prompt/v1/passcode"
+            config.url(tessera_shared::v1::PROMPT_START),
+            "http://localhost:8787/prompt/v1/start"
         );
+        assert_eq!(config.lang, Some(Lang::Ar));
         assert_eq!(
             config.start_request().nonce,
             None,
@@ -108,7 +111,7 @@ mod tests {
             (some("http://e"), some("DI1"), some("")),
             (some("javascript:x"), some("DI1"), some("jwt")),
         ] {
-            assert_eq!(Config::new(edge, client_id, request, None), None);
+            assert_eq!(Config::new(edge, client_id, request, None, None), None);
         }
     }
 }

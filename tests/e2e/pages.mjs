@@ -3,6 +3,7 @@
 // shadow root) is found the same way as the page around it.
 
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 
 /** Generous waits: the first prompt load compiles the Wasm on a busy 2-core machine. */
@@ -89,5 +90,67 @@ export class SignedInPage {
 
   async waitForSignedIn(text) {
     await this.heading(text).waitFor({ state: 'visible', timeout: NAVIGATION_TIMEOUT });
+  }
+}
+
+/**
+ * Host pages for the prompt, served over real loopback HTTP by the test itself (Chromium's
+ * local-network rules refuse a page that did not come from loopback, such as one
+ * fulfilled by Playwright, access to the local edge). `pages` maps a path to its HTML.
+ */
+export async function serveHostPages(pages) {
+  const server = createServer((request, response) => {
+    const path = new URL(request.url, 'http://localhost').pathname;
+    if (path === '/favicon.ico') {
+      response.writeHead(204).end();
+      return;
+    }
+    const html = pages.get(path);
+    response.writeHead(html ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(html ?? 'not found');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://localhost:${server.address().port}`;
+  return { origin, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+/**
+ * A page that shows one prompt screen through `Tessera.preview` (made-up data, no edge
+ * calls), served by [`serveHostPages`]; embed.js, the Wasm and the stylesheet come from
+ * the real edge.
+ */
+export class PreviewPage {
+  static html(edgeUrl) {
+    return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Tessera prompt preview</title></head>
+<body><main><h1>Tessera prompt preview</h1><div id="preview"></div></main>
+<script src="${edgeUrl}/prompt/v1/embed.js"></script></body></html>`;
+  }
+
+  constructor(page, pageUrl) {
+    this.page = page;
+    this.pageUrl = pageUrl;
+  }
+
+  async open() {
+    await this.page.goto(this.pageUrl);
+    await this.page.waitForFunction(() => globalThis.Tessera?.preview);
+  }
+
+  /** Replaces the preview with `screen` in `lang` and waits until it is styled. */
+  async show(screen, lang) {
+    await this.page.evaluate(async ({ screen, lang }) => {
+      const element = document.getElementById('preview');
+      element.replaceChildren();
+      await globalThis.Tessera.preview(element, { screen, lang });
+    }, { screen, lang });
+    await this.page.locator('#preview section.tessera').waitFor({ state: 'visible', timeout: PROMPT_TIMEOUT });
+    await this.page.waitForFunction(() => {
+      const root = document.querySelector('#preview [data-tessera-prompt]')?.shadowRoot;
+      const section = root?.querySelector('section.tessera');
+      return section && getComputedStyle(section).maxInlineSize !== 'none';
+    }, null, { timeout: PROMPT_TIMEOUT });
   }
 }

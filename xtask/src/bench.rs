@@ -1,6 +1,8 @@
-//! `cargo xtask bench` (skeleton): prompt transfer size, edge cold start (wrangler dev and workerd
-//! directly), worker bundle size, passcode CPU time in workerd, `shared`'s verifications.
-//! Each row names the command that produced it.
+//! `cargo xtask bench`: prompt transfer size (and its message catalogs' share), the
+//! prompt's navigation → interactive time in headless Chromium, edge cold start (wrangler
+//! dev and workerd directly), worker bundle size, passcode CPU time in workerd, and
+//! `shared`'s verifications beside Python peers. Each row names the command that produced
+//! it. Figures are printed, never asserted.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -22,6 +24,19 @@ pub fn bench_port() -> u16 {
         DEFAULT_BENCH_PORT
     }
 }
+
+/// The stack the navigation → interactive figure is measured on (or
+/// `TESSERA_TEST_PORTS`, like the tests, when several checkouts share a machine).
+const BENCH_STACK_PORTS: stack::Ports = stack::Ports {
+    edge: 28787,
+    https: 28443,
+    www: 28080,
+};
+/// Reloads the navigation → interactive median is taken over (after one first load).
+const PROMPT_LOADS: usize = 20;
+/// The prompt's budgets (issue #6), printed beside the figures.
+const PROMPT_TRANSFER_BUDGET_KIB: f64 = 150.0;
+const PROMPT_INTERACTIVE_BUDGET_MS: f64 = 150.0;
 const COLD_START_RUNS: usize = 3;
 
 #[derive(Debug)]
@@ -35,10 +50,17 @@ pub fn run() -> Result<()> {
     crate::setup::run()?;
     build::prompt()?;
     build::edge()?;
+    build::native()?;
     let mut rows = Vec::new();
 
     step("bench: prompt transfer size");
     rows.extend(prompt_sizes()?);
+    rows.push(catalog_size()?);
+
+    step(&format!(
+        "bench: prompt navigation → interactive (headless Chromium, median of {PROMPT_LOADS} reloads)"
+    ));
+    rows.push(prompt_interactive()?);
 
     step(&format!(
         "bench: edge cold start (wrangler dev, median of {COLD_START_RUNS})"
@@ -81,12 +103,98 @@ fn prompt_sizes() -> Result<Vec<Row>> {
             source: source.clone(),
         });
     }
+    let within = if (brotli_total as f64) / 1024.0 <= PROMPT_TRANSFER_BUDGET_KIB {
+        "within"
+    } else {
+        "OVER"
+    };
     rows.push(Row {
         what: "prompt total (embed + JS + Wasm + CSS)".into(),
-        value: sizes(raw_total, gzip_total, brotli_total),
+        value: format!(
+            "{} ({within} the {PROMPT_TRANSFER_BUDGET_KIB} KiB br budget)",
+            sizes(raw_total, gzip_total, brotli_total)
+        ),
         source: "sum of the rows above (gzip -9 via flate2, brotli q11 via brotli)".into(),
     });
     Ok(rows)
+}
+
+/// The sentences of the six message catalogs (`prompt/src/strings/*.rs`), as they sit in
+/// the Wasm's data: what the languages cost in the transfer above.
+fn catalog_size() -> Result<Row> {
+    let dir = cmd::root().join("prompt/src/strings");
+    let mut text = String::new();
+    let mut languages = 0;
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        if path.file_name().is_some_and(|name| name == "mod.rs") {
+            continue;
+        }
+        languages += 1;
+        let source = std::fs::read_to_string(&path)?;
+        for line in source.lines() {
+            if let Some((_, literal)) = line.split_once(": \"")
+                && let Some(sentence) = literal.strip_suffix("\",")
+            {
+                text.push_str(sentence);
+            }
+        }
+    }
+    let bytes = text.as_bytes();
+    Ok(Row {
+        what: format!("prompt message catalogs ({languages} languages)"),
+        value: sizes(bytes.len(), gzip_len(bytes)?, brotli_len(bytes)?),
+        source: "the string literals of prompt/src/strings/*.rs (included in the Wasm above)"
+            .into(),
+    })
+}
+
+/// Navigation start → the `tessera:interactive` mark, over [`PROMPT_LOADS`] reloads of
+/// the demo app's prompt page (www + edge in workerd on localhost).
+fn prompt_interactive() -> Result<Row> {
+    let state = std::env::temp_dir().join(format!("tessera-bench-stack-{}", std::process::id()));
+    let stack = stack::Stack::start(
+        &state,
+        crate::test::custom_ports().unwrap_or(BENCH_STACK_PORTS),
+        stack::DeviceState::File(state.join("device.json")),
+    )?;
+    let script = "tests/e2e/prompt_load.bench.mjs";
+    let mut node = cmd::command(cmd::node_bin("node"));
+    node.env("PATH", cmd::node_path())
+        .env("TESSERA_WWW_URL", stack.www_url())
+        .env("TESSERA_ALICE_PASSWORD", stack::ALICE_PASSWORD)
+        .env("TESSERA_BENCH_LOADS", PROMPT_LOADS.to_string())
+        .env("CHROMIUM", crate::setup::CHROMIUM)
+        .arg(script);
+    let out = cmd::output(&mut node).context("the prompt load benchmark failed");
+    drop(stack);
+    let _ = std::fs::remove_dir_all(&state);
+    let figures: serde_json::Value = serde_json::from_str(out?.trim())
+        .context("tests/e2e/prompt_load.bench.mjs printed no JSON")?;
+    let number = |name: &str| {
+        figures
+            .get(name)
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or(f64::NAN)
+    };
+    let median = number("median_ms");
+    let within = if median <= PROMPT_INTERACTIVE_BUDGET_MS {
+        "within"
+    } else {
+        "OVER"
+    };
+    Ok(Row {
+        what: "prompt navigation → interactive method screen".into(),
+        value: format!(
+            "{median:.0} ms median of {PROMPT_LOADS} reloads (min {:.0}, max {:.0}, first load {:.0}; {within} the {PROMPT_INTERACTIVE_BUDGET_MS} ms goal)",
+            number("min_ms"),
+            number("max_ms"),
+            number("first_ms"),
+        ),
+        source: format!(
+            "node {script} (playwright-core, headless Chromium, www + edge in workerd)"
+        ),
+    })
 }
 
 fn sizes(raw: usize, gzip: usize, brotli: usize) -> String {

@@ -345,7 +345,12 @@ fn end_to_end_files(report: &mut Report, names: &[String]) {
 /// The contract's test ports, or `TESSERA_TEST_PORTS=edge,https,www` when they are taken
 /// (another checkout's test run, parallel CI jobs).
 pub fn test_ports() -> stack::Ports {
-    let custom = std::env::var("TESSERA_TEST_PORTS").ok().and_then(|text| {
+    custom_ports().unwrap_or(stack::TEST_PORTS)
+}
+
+/// `TESSERA_TEST_PORTS=edge,https,www`, when set.
+pub fn custom_ports() -> Option<stack::Ports> {
+    std::env::var("TESSERA_TEST_PORTS").ok().and_then(|text| {
         let ports: Vec<u16> = text
             .split(',')
             .filter_map(|port| port.trim().parse().ok())
@@ -358,8 +363,7 @@ pub fn test_ports() -> stack::Ports {
             }),
             _ => None,
         }
-    });
-    custom.unwrap_or(stack::TEST_PORTS)
+    })
 }
 
 fn e2e_command(

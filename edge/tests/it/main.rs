@@ -855,6 +855,7 @@ fn cors_preflight_and_assets() {
     assert_eq!((reply.status, reply.text().as_str()), (200, "// embed"));
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
     assert_eq!(reply.header("content-type"), Some("text/javascript"));
+    assert_eq!(reply.header("cache-control"), Some("public, max-age=300"));
     assert_eq!(get("/prompt/v1/missing.js").error_code(), "not_found");
     assert_eq!(get("/healthz").json(), json!({"status": "ok"}));
 }

@@ -14,7 +14,7 @@ pub fn Status(
 /// An error message, announced when it appears; nothing while `message` is `None`.
 #[component]
 pub fn Alert(
-    /// The sentence to show, from the server or [`crate::strings`].
+    /// The sentence to show, in the prompt's language.
     #[prop(into)]
     message: Signal<Option<String>>,
     /// The element id, for `aria-describedby` on the field the error is about.

@@ -98,7 +98,7 @@ async fn seed_flow<S: Stores>(edge: &Edge<'_, S>, request: &Request) -> Result<(
 
 /// Compares the bearer token with `TESSERA_ADMIN_TOKEN` in constant time (over SHA-256
 /// digests, so the lengths do not leak either). No configured token means no access.
-fn authorize<S>(edge: &Edge<'_, S>, request: &Request) -> Result<(), ApiError> {
+pub(crate) fn authorize<S>(edge: &Edge<'_, S>, request: &Request) -> Result<(), ApiError> {
     let unauthorized =
         || ApiError::new(ErrorCode::Unauthorized, "A valid admin token is required.");
     let expected = edge

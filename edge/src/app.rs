@@ -8,7 +8,7 @@ use tessera_shared::v1::ErrorCode;
 use crate::session::SessionKey;
 use crate::store::{Entropy, Stores};
 use crate::web::{self, ApiError, Request, Response};
-use crate::{admin, oauth, prompt};
+use crate::{admin, oauth, prompt, push};
 
 /// Deployment settings, read from the environment by the glue.
 #[derive(Debug, Clone)]
@@ -19,6 +19,9 @@ pub struct Config {
     pub admin_token: Option<SecretString>,
     /// `TESSERA_SERVICE_NAME`, shown on hosted pages.
     pub service_name: String,
+    /// Push lifetime, mute period, plain push, code digits, rate limit
+    /// (`TESSERA_PUSH_*`, see `docs/api.md`).
+    pub push: crate::push_object::PushSettings,
 }
 
 /// What the platform (never the client) says about the caller: `CF-Connecting-IP` and
@@ -61,6 +64,15 @@ const ROUTES: &[(&str, &[Method])] = &[
     (prompt::START_PATH, &[Method::POST, Method::OPTIONS]),
     (prompt::PASSCODE_PATH, &[Method::POST, Method::OPTIONS]),
     (admin::SEED_PATH, &[Method::POST]),
+    (push::PUSH_PATH, &[Method::POST, Method::OPTIONS]),
+    (push::STATUS_PATH, &[Method::POST, Method::OPTIONS]),
+    (push::FEEDBACK_PATH, &[Method::POST, Method::OPTIONS]),
+    (push::CANCEL_PATH, &[Method::POST, Method::OPTIONS]),
+    (push::ACTIVATE_PATH, &[Method::POST]),
+    (push::PUSHES_PATH, &[Method::GET]),
+    (push::APPROVAL_PATH, &[Method::POST]),
+    (push::ADMIN_ACTIVATION_PATH, &[Method::POST]),
+    (push::ADMIN_NOTIFICATIONS_PATH, &[Method::GET]),
 ];
 
 /// Files of the built prompt, served from the static assets.
@@ -100,6 +112,18 @@ impl<S: Stores> Edge<'_, S> {
             prompt::START_PATH => prompt::start(self, &request, context).await,
             prompt::PASSCODE_PATH => prompt::passcode(self, &request, context).await,
             admin::SEED_PATH => admin::seed(self, &request).await,
+            p if push::PROMPT_PATHS.contains(&p) && method == Method::OPTIONS => {
+                prompt::preflight(&request)
+            }
+            push::PUSH_PATH => push::start(self, &request, context).await,
+            push::STATUS_PATH => push::status(self, &request, context).await,
+            push::FEEDBACK_PATH => push::feedback(self, &request, context).await,
+            push::CANCEL_PATH => push::cancel(self, &request, context).await,
+            push::ACTIVATE_PATH => push::activate(self, &request, context).await,
+            push::PUSHES_PATH => push::pushes(self, &request, context).await,
+            push::APPROVAL_PATH => push::approval(self, &request, context).await,
+            push::ADMIN_ACTIVATION_PATH => push::issue_activation(self, &request, context).await,
+            push::ADMIN_NOTIFICATIONS_PATH => push::notifications(self, &request).await,
             _ => ApiError::new(ErrorCode::NotFound, "There is nothing at this address.")
                 .into_response(),
         }

@@ -20,6 +20,8 @@ pub mod directory;
 pub mod memory;
 pub mod oauth;
 pub mod prompt;
+pub mod push;
+pub mod push_object;
 pub mod session;
 pub mod store;
 pub mod web;

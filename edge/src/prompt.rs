@@ -97,7 +97,9 @@ async fn start_flow<S: Stores>(
         .await
         .map_err(|e| web::internal(&e))?;
     let methods = match reply {
-        AccountReply::Ready { methods } => methods,
+        AccountReply::Ready { methods } => {
+            crate::push::with_push_methods(edge, &account, methods).await?
+        }
         AccountReply::Refused(refusal) => return Err(refusal_error(refusal)),
         _ => return Err(web::internal(&StoreError::UnexpectedReply("begin"))),
     };
@@ -139,20 +141,7 @@ async fn passcode_flow<S: Stores>(
     let body: PasscodeRequest = web::json_body(request)?;
     let PasscodeRequest { session, passcode } = body;
     let passcode = SecretString::from(passcode);
-    let key = session_key(edge)?;
-    let session = session::open(key, &session, cx.now).map_err(|error| match error {
-        SessionError::Expired => ApiError::new(
-            ErrorCode::SessionExpired,
-            "This sign-in took too long. Go back to the application and start again.",
-        ),
-        SessionError::Malformed | SessionError::BadMac => invalid_session(),
-    })?;
-    // An application deleted since the session started can no longer be signed in to.
-    let app = application(edge.stores, &session.client_id)
-        .await?
-        .filter(|app| app.realm == session.realm)
-        .ok_or_else(invalid_session)?;
-    *allowed_origin = check_origin(request, &app)?;
+    let (session, app) = open_session(edge, request, &session, cx, allowed_origin).await?;
     let well_formed = passcode.expose_secret().len() == PASSCODE_DIGITS
         && passcode.expose_secret().bytes().all(|b| b.is_ascii_digit());
     if !well_formed {
@@ -178,6 +167,43 @@ async fn passcode_flow<S: Stores>(
             )));
         }
     };
+    complete(edge, &session, factor, reason, cx).await
+}
+
+/// Opens the prompt session a request carries and finds its application, checking the
+/// caller's origin against it (the CORS origin to echo goes to `allowed_origin`).
+pub(crate) async fn open_session<S: Stores>(
+    edge: &Edge<'_, S>,
+    request: &Request,
+    sealed: &str,
+    cx: &RequestContext,
+    allowed_origin: &mut Option<String>,
+) -> Result<(Session, AppRecord), ApiError> {
+    let key = session_key(edge)?;
+    let session = session::open(key, sealed, cx.now).map_err(|error| match error {
+        SessionError::Expired => ApiError::new(
+            ErrorCode::SessionExpired,
+            "This sign-in took too long. Go back to the application and start again.",
+        ),
+        SessionError::Malformed | SessionError::BadMac => invalid_session(),
+    })?;
+    // An application deleted since the session started can no longer be signed in to.
+    let app = application(edge.stores, &session.client_id)
+        .await?
+        .filter(|app| app.realm == session.realm)
+        .ok_or_else(invalid_session)?;
+    *allowed_origin = check_origin(request, &app)?;
+    Ok((session, app))
+}
+
+/// A second factor succeeded: issues the single-use authorization code for the session.
+pub(crate) async fn complete<S: Stores>(
+    edge: &Edge<'_, S>,
+    session: &Session,
+    factor: String,
+    reason: String,
+    cx: &RequestContext,
+) -> Result<Completion, ApiError> {
     let code = store::random_token(edge.entropy, CODE_BYTES).map_err(|e| web::internal(&e))?;
     let grant = Grant {
         client_id: session.client_id.clone(),
@@ -211,7 +237,7 @@ async fn passcode_flow<S: Stores>(
             &session.state,
         ),
         code,
-        state: session.state,
+        state: session.state.clone(),
         remember: None,
     })
 }
@@ -283,7 +309,7 @@ fn check_origin(request: &Request, app: &AppRecord) -> Result<Option<String>, Ap
     ))
 }
 
-fn respond<T: serde::Serialize>(
+pub(crate) fn respond<T: serde::Serialize>(
     result: Result<T, ApiError>,
     allowed_origin: Option<&str>,
 ) -> Response {
@@ -311,7 +337,7 @@ fn session_key<'a, S>(edge: &'a Edge<'_, S>) -> Result<&'a SessionKey, ApiError>
         .ok_or_else(|| web::internal(&"TESSERA_SESSION_KEY is not set"))
 }
 
-fn audit_context(app: &AppRecord, txid: &str, cx: &RequestContext) -> AuditContext {
+pub(crate) fn audit_context(app: &AppRecord, txid: &str, cx: &RequestContext) -> AuditContext {
     AuditContext {
         client_id: app.client_id.clone(),
         application: app.name.clone(),

@@ -102,6 +102,7 @@ impl World {
                 session_key: SessionKey::new(b"session key for tests"),
                 admin_token: Some(ADMIN_TOKEN.into()),
                 service_name: "Tessera".into(),
+                push: Default::default(),
             },
             entropy: CountingEntropy::default(),
         };

@@ -241,7 +241,7 @@ fn start_passcode_token_round_trip() {
     assert_eq!(body["username"], "alice");
     assert_eq!(
         body["methods"],
-        json!([{"method": "passcode", "device_name": "Alice's phone"}])
+        json!([{"method": "passcode", "device_name": "Alice's phone", "device_id": "DPALICE0000000000001"}])
     );
     assert_eq!(body["expires_at"], NOW + 600);
 

@@ -26,6 +26,8 @@ use tessera_shared::jws::{self, Hs512Key};
 use tessera_shared::otp::{Algorithm, OtpKey, Totp};
 use tessera_shared::rp::Client;
 
+mod push;
+
 const CLIENT_ID: &str = "DIABCDEFGHIJKLMNOPQR";
 const SECRET: &str = "abcdefghijABCDEFGHIJ0123456789abcdefghij";
 const OTHER_SECRET: &str = "zzzzzzzzzzABCDEFGHIJ0123456789abcdefghij";

@@ -346,7 +346,7 @@ fn end_to_end_files(report: &mut Report, names: &[String]) {
 
 /// The contract's test ports, or `TESSERA_TEST_PORTS=edge,https,www` when they are taken
 /// (another checkout's test run, parallel CI jobs).
-fn test_ports() -> stack::Ports {
+pub(crate) fn test_ports() -> stack::Ports {
     let custom = std::env::var("TESSERA_TEST_PORTS").ok().and_then(|text| {
         let ports: Vec<u16> = text
             .split(',')

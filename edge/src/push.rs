@@ -11,7 +11,6 @@
 
 use http::header;
 use serde::{Deserialize, Serialize};
-use tessera_shared::approval::MAX_DEVICE_ID_LEN;
 use tessera_shared::device_auth;
 use tessera_shared::otp::Algorithm;
 use tessera_shared::v1::device::{
@@ -660,12 +659,12 @@ pub fn random_digits(entropy: &dyn Entropy, digits: u8) -> Result<String, StoreE
     Ok(out)
 }
 
-/// `DP` and 18 symbols of upper-case hex: a device id within the approval format's bounds.
+/// `DP` and 18 symbols of upper-case hex: a device id well within the approval format's
+/// bound (`approval::MAX_DEVICE_ID_LEN`).
 fn random_device_id(entropy: &dyn Entropy) -> Result<String, StoreError> {
     let mut bytes = [0u8; 9];
     entropy.fill(&mut bytes)?;
     let id: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
-    debug_assert!(id.len() + 2 <= MAX_DEVICE_ID_LEN);
     Ok(format!("DP{id}"))
 }
 

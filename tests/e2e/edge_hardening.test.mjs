@@ -427,7 +427,7 @@ describe('edge hardening (real edge in workerd)', () => {
     assert.equal(started.status, 200, started.text);
     assert.equal(started.headers.get('access-control-allow-origin'), WWW_URL);
     assert.equal(started.json.username, userA);
-    assert.deepEqual(started.json.methods, [{ method: 'passcode', device_name: `${userA}'s phone` }]);
+    assert.deepEqual(started.json.methods, [{ method: 'passcode', device_name: `${userA}'s phone`, device_id: deviceA.deviceId }]);
     const { state, redirect_uri: redirectUri } = sessionPayload(started.json.session);
 
     const done = await passcode(started.json.session, totp(deviceA.secret), { origin: WWW_URL });

@@ -7,9 +7,13 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize, Serializer};
 use tessera_shared::SecretString;
-use tessera_shared::otp::{Algorithm, OtpError, OtpKey, Totp};
+use tessera_shared::approval::DeviceSigningKey;
+use tessera_shared::otp::{OtpError, OtpKey, Totp};
+use tessera_shared::v1::device::TotpProvision;
 use thiserror::Error;
 use zeroize::Zeroize;
 
@@ -32,6 +36,14 @@ pub struct Account {
     pub device_id: String,
     pub device_name: String,
     pub totp: TotpSettings,
+    /// base64url of the 32-byte Ed25519 seed this device signs with, for accounts added
+    /// by activation (push); `None` for TOTP-only accounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "expose_optional_secret"
+    )]
+    pub signing_seed: Option<SecretString>,
 }
 
 /// A TOTP key as provisioned (the fields of an `otpauth://` URI).
@@ -40,7 +52,7 @@ pub struct TotpSettings {
     /// The one field that leaves memory unredacted, and only towards the 0600 state file.
     #[serde(serialize_with = "expose_secret")]
     pub secret_base32: SecretString,
-    #[serde(default)]
+    #[serde(default = "default_algorithm")]
     pub algorithm: OtpAlgorithm,
     #[serde(default = "default_digits")]
     pub digits: u8,
@@ -48,16 +60,23 @@ pub struct TotpSettings {
     pub period: u64,
 }
 
-/// The hash of a TOTP key, spelled as in `otpauth://` URIs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OtpAlgorithm {
-    #[default]
-    #[serde(rename = "SHA1")]
-    Sha1,
-    #[serde(rename = "SHA256")]
-    Sha256,
-    #[serde(rename = "SHA512")]
-    Sha512,
+/// The hash of a TOTP key, spelled as in `otpauth://` URIs: the wire type of
+/// `/device/v1` provisioning, so the state file and the edge agree by construction.
+pub use tessera_shared::v1::device::TotpAlgorithm as OtpAlgorithm;
+
+impl TryFrom<&TotpProvision> for TotpSettings {
+    type Error = AccountError;
+
+    /// The settings an activation provisioned, checked to make a usable key.
+    fn try_from(provision: &TotpProvision) -> Result<Self, Self::Error> {
+        Totp::try_from(provision).map_err(|_| AccountError::BadSecret)?;
+        Ok(Self {
+            secret_base32: SecretString::new(provision.secret_base32.clone()),
+            algorithm: provision.algorithm,
+            digits: provision.digits,
+            period: u64::from(provision.period),
+        })
+    }
 }
 
 /// Why the state file could not be read or written.
@@ -239,6 +258,7 @@ impl Account {
                 digits: default_digits(),
                 period: default_period(),
             },
+            signing_seed: None,
         };
         account.totp().map_err(|_| AccountError::BadSecret)?;
         Ok(account)
@@ -274,14 +294,34 @@ pub fn new_device_id() -> Result<String, getrandom::Error> {
     Ok(format!("DP{}", text.chars().take(18).collect::<String>()))
 }
 
-impl From<OtpAlgorithm> for Algorithm {
-    fn from(value: OtpAlgorithm) -> Self {
-        match value {
-            OtpAlgorithm::Sha1 => Algorithm::Sha1,
-            OtpAlgorithm::Sha256 => Algorithm::Sha256,
-            OtpAlgorithm::Sha512 => Algorithm::Sha512,
-        }
+impl Account {
+    /// The Ed25519 key of an activated account (`None` for a TOTP-only one or an
+    /// unreadable seed).
+    pub fn signing_key(&self) -> Option<DeviceSigningKey> {
+        signing_key_from_seed(self.signing_seed.as_ref()?)
     }
+
+    /// Whether this account can receive and answer pushes.
+    pub fn has_push(&self) -> bool {
+        self.signing_key().is_some()
+    }
+}
+
+/// The key of a stored seed (base64url of 32 bytes).
+pub fn signing_key_from_seed(seed: &SecretString) -> Option<DeviceSigningKey> {
+    let mut bytes = URL_SAFE_NO_PAD.decode(seed.expose_secret()).ok()?;
+    let array: Option<[u8; 32]> = bytes.as_slice().try_into().ok();
+    bytes.zeroize();
+    DeviceSigningKey::from_seed(array?).ok()
+}
+
+/// A fresh 32-byte signing seed, base64url, from the operating system's CSPRNG.
+pub fn new_signing_seed() -> Result<SecretString, getrandom::Error> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed)?;
+    let text = URL_SAFE_NO_PAD.encode(seed);
+    seed.zeroize();
+    Ok(SecretString::new(text))
 }
 
 impl fmt::Debug for Account {
@@ -293,6 +333,10 @@ impl fmt::Debug for Account {
             .field("device_id", &self.device_id)
             .field("device_name", &self.device_name)
             .field("totp", &self.totp)
+            .field(
+                "signing_seed",
+                &self.signing_seed.as_ref().map(|_| "[REDACTED]"),
+            )
             .finish()
     }
 }
@@ -310,6 +354,20 @@ impl fmt::Debug for TotpSettings {
 
 fn expose_secret<S: Serializer>(secret: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(secret.expose_secret())
+}
+
+fn expose_optional_secret<S: Serializer>(
+    secret: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(secret) => serializer.serialize_str(secret.expose_secret()),
+        None => serializer.serialize_none(),
+    }
+}
+
+fn default_algorithm() -> OtpAlgorithm {
+    OtpAlgorithm::Sha1
 }
 
 fn default_digits() -> u8 {

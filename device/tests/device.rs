@@ -500,11 +500,25 @@ fn cli_add_code_list() {
     let out = cli(&path, &["list"]);
     assert!(out.status.success());
     let listed = text(&out.stdout);
+    // realm, username, device name, edge URL, device id, kind.
+    let rows: Vec<Vec<&str>> = listed.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 2, "{listed}");
     assert_eq!(
-        listed,
-        "demo\talice\tAlice's new phone\thttp://localhost:8787\n\
-         demo\tbob\tBob's phone\thttp://localhost:8787\n"
+        rows[0],
+        [
+            "demo",
+            "alice",
+            "Alice's new phone",
+            "http://localhost:8787",
+            first_id.as_str(),
+            "totp"
+        ]
     );
+    assert_eq!(
+        rows[1][..4],
+        ["demo", "bob", "Bob's phone", "http://localhost:8787"]
+    );
+    assert_eq!(rows[1][5], "totp");
     assert!(!listed.contains(RFC_SHA1_BASE32));
 
     // Several accounts: --account is required and must name one.

@@ -200,7 +200,7 @@ impl Denial {
 }
 
 impl Refusal {
-    fn reason(self) -> &'static str {
+    pub fn reason(self) -> &'static str {
         match self {
             Self::Denied(denial) => denial.reason().as_str(),
             Self::EnrollmentRequired => "deny_unenrolled_user",

@@ -8,7 +8,7 @@ use tessera_shared::v1::ErrorCode;
 use crate::session::SessionKey;
 use crate::store::{Entropy, Stores};
 use crate::web::{self, ApiError, Request, Response};
-use crate::{admin, oauth, openid, prompt};
+use crate::{admin, oauth, openid, prompt, push};
 
 /// Deployment settings, read from the environment by the glue.
 #[derive(Debug, Clone)]
@@ -19,6 +19,9 @@ pub struct Config {
     pub admin_token: Option<SecretString>,
     /// `TESSERA_SERVICE_NAME`, shown on hosted pages.
     pub service_name: String,
+    /// Push lifetime, mute period, plain push, code digits, rate limit
+    /// (`TESSERA_PUSH_*`, see `docs/api.md`).
+    pub push: crate::push_object::PushSettings,
 }
 
 /// What the platform (never the client) says about the caller: `CF-Connecting-IP`,
@@ -67,6 +70,15 @@ const ROUTES: &[(&str, &[Method])] = &[
     (openid::DISCOVERY_PATH, &[Method::GET, Method::HEAD]),
     (openid::JWKS_PATH, &[Method::GET, Method::HEAD]),
     (openid::ROTATE_PATH, &[Method::POST]),
+    (push::PUSH_PATH, &[Method::POST, Method::OPTIONS]),
+    (push::STATUS_PATH, &[Method::POST, Method::OPTIONS]),
+    (push::FEEDBACK_PATH, &[Method::POST, Method::OPTIONS]),
+    (push::CANCEL_PATH, &[Method::POST, Method::OPTIONS]),
+    (push::ACTIVATE_PATH, &[Method::POST]),
+    (push::PUSHES_PATH, &[Method::GET]),
+    (push::APPROVAL_PATH, &[Method::POST]),
+    (push::ADMIN_ACTIVATION_PATH, &[Method::POST]),
+    (push::ADMIN_NOTIFICATIONS_PATH, &[Method::GET]),
 ];
 
 /// Files of the built prompt, served from the static assets.
@@ -112,6 +124,18 @@ impl<S: Stores> Edge<'_, S> {
             openid::DISCOVERY_PATH => openid::discovery(&request),
             openid::JWKS_PATH => openid::jwks(self, context).await,
             openid::ROTATE_PATH => openid::rotate(self, &request, context).await,
+            p if push::PROMPT_PATHS.contains(&p) && method == Method::OPTIONS => {
+                prompt::preflight(&request)
+            }
+            push::PUSH_PATH => push::start(self, &request, context).await,
+            push::STATUS_PATH => push::status(self, &request, context).await,
+            push::FEEDBACK_PATH => push::feedback(self, &request, context).await,
+            push::CANCEL_PATH => push::cancel(self, &request, context).await,
+            push::ACTIVATE_PATH => push::activate(self, &request, context).await,
+            push::PUSHES_PATH => push::pushes(self, &request, context).await,
+            push::APPROVAL_PATH => push::approval(self, &request, context).await,
+            push::ADMIN_ACTIVATION_PATH => push::issue_activation(self, &request, context).await,
+            push::ADMIN_NOTIFICATIONS_PATH => push::notifications(self, &request).await,
             _ => ApiError::new(ErrorCode::NotFound, "There is nothing at this address.")
                 .into_response(),
         }

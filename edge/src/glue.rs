@@ -13,8 +13,13 @@
 //!   uses `application`; `["realm","<realm>"]`, one per realm, uses `app_settings`,
 //!   `realm_policy` and `auth_code`; the registry also keeps `application_token`.
 //! - `Issuer` object, named `global`: tables `signing_key` (seeds sealed), `seen_jti`.
+//! - Push (`glue/push.rs`): the account object's `push_book` row, its devices' hibernating
+//!   WebSockets and its long polls; outbox objects (`{"outbox":"realm"}`) with table
+//!   `notification`.
 
-use std::cell::Cell;
+mod push;
+
+use std::cell::{Cell, RefCell};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -45,6 +50,9 @@ const ACCOUNTS_BINDING: &str = "ACCOUNTS";
 const DIRECTORY_BINDING: &str = "DIRECTORY";
 const ASSETS_BINDING: &str = "ASSETS";
 const ISSUER_BINDING: &str = "ISSUER";
+/// The service name when `TESSERA_SERVICE_NAME` is not set (and where objects, which do
+/// not read it, word a refusal).
+const DEFAULT_SERVICE_NAME: &str = "Tessera";
 /// One issuer for the deployment: its keys sign for every realm.
 const ISSUER_NAME: &str = "global";
 
@@ -54,6 +62,9 @@ async fn fetch(
     env: Env,
     _ctx: Context,
 ) -> worker::Result<worker::Response> {
+    if push::is_device_upgrade(&request) {
+        return push::forward_upgrade(request, &env).await;
+    }
     let response = match core_request(request).await {
         Ok((request, client)) => {
             let config = config(&env);
@@ -76,7 +87,9 @@ fn config(env: &Env) -> Config {
     Config {
         session_key: read("TESSERA_SESSION_KEY").and_then(|key| SessionKey::new(key.as_bytes())),
         admin_token: read("TESSERA_ADMIN_TOKEN").map(SecretString::from),
-        service_name: read("TESSERA_SERVICE_NAME").unwrap_or_else(|| "Tessera".to_owned()),
+        service_name: read("TESSERA_SERVICE_NAME")
+            .unwrap_or_else(|| DEFAULT_SERVICE_NAME.to_owned()),
+        push: crate::push_object::PushSettings::from_vars(read),
     }
 }
 
@@ -205,12 +218,20 @@ async fn call<T: Serialize, R: DeserializeOwned>(
     stub: &Stub,
     message: &T,
 ) -> Result<R, StoreError> {
+    call_at(stub, "https://object.internal/", message).await
+}
+
+/// [`call`] to a given address inside the object (the Account object serves several).
+async fn call_at<T: Serialize, R: DeserializeOwned>(
+    stub: &Stub,
+    url: &str,
+    message: &T,
+) -> Result<R, StoreError> {
     let body = serde_json::to_string(message).map_err(backend)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_body(Some(JsValue::from_str(&body)));
-    let request =
-        worker::Request::new_with_init("https://object.internal/", &init).map_err(backend)?;
+    let request = worker::Request::new_with_init(url, &init).map_err(backend)?;
     let mut response = stub.fetch_with_request(request).await.map_err(backend)?;
     let text = response.text().await.map_err(backend)?;
     if response.status_code() != 200 {
@@ -241,6 +262,25 @@ impl Stores for WorkerStores<'_> {
     async fn issuer(&self, command: IssuerCommand) -> Result<IssuerReply, StoreError> {
         let stub = self.stub(ISSUER_BINDING, ISSUER_NAME)?;
         call(&stub, &command).await
+    }
+
+    async fn push(
+        &self,
+        key: &AccountKey,
+        command: crate::push_object::PushCommand,
+    ) -> Result<crate::push_object::PushReply, StoreError> {
+        let stub = self.stub(ACCOUNTS_BINDING, &key.object_name())?;
+        push::call_push(&stub, key, command).await
+    }
+
+    async fn outbox(
+        &self,
+        realm: &str,
+        command: crate::push_object::OutboxCommand,
+    ) -> Result<crate::push_object::OutboxReply, StoreError> {
+        let name = crate::push_object::outbox_object_name(realm);
+        let stub = self.stub(ACCOUNTS_BINDING, &name)?;
+        call_at(&stub, push::OUTBOX_URL, &command).await
     }
 
     async fn asset(&self, path: &str) -> Result<Option<web::Response>, StoreError> {
@@ -329,6 +369,10 @@ const ACCOUNT_SCHEMA: &[&str] = &[
         totp_period INTEGER NOT NULL,
         last_step INTEGER
     )",
+    "CREATE TABLE IF NOT EXISTS push_book (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        book TEXT NOT NULL
+    )",
     "CREATE TABLE IF NOT EXISTS audit (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         at INTEGER NOT NULL,
@@ -352,6 +396,8 @@ pub struct Account {
     state: State,
     schema_ready: Cell<bool>,
     storage_key: Option<StorageKey>,
+    /// Long polls waiting for a push transaction to change.
+    waiters: RefCell<Vec<futures_channel::oneshot::Sender<()>>>,
 }
 
 impl std::fmt::Debug for Account {
@@ -385,11 +431,22 @@ impl DurableObject for Account {
             state,
             schema_ready: Cell::new(false),
             storage_key: storage_key(&env),
+            waiters: RefCell::new(Vec::new()),
         }
     }
 
     async fn fetch(&self, mut request: worker::Request) -> worker::Result<worker::Response> {
+        if push::is_device_upgrade(&request) {
+            return push::accept_device(self, &request);
+        }
+        let path = request.path();
         let text = request.text().await?;
+        if path == push::PUSH_PATH {
+            return push::run_push(self, &text).await;
+        }
+        if path == push::OUTBOX_PATH {
+            return push::run_outbox(self, &text);
+        }
         run_command(
             &self.state,
             &self.schema_ready,
@@ -400,6 +457,37 @@ impl DurableObject for Account {
                 account::execute(&SqlAccount { sql, key }, &envelope.key, envelope.command)
             },
         )
+    }
+
+    async fn websocket_message(
+        &self,
+        _ws: worker::WebSocket,
+        _message: worker::WebSocketIncomingMessage,
+    ) -> worker::Result<()> {
+        // Devices only listen; anything they send (keep-alives) needs no answer.
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: worker::WebSocket,
+        _code: usize,
+        _reason: String,
+        _was_clean: bool,
+    ) -> worker::Result<()> {
+        if ws.close(Some(1000), Some("closed")).is_err() {
+            web::log("websocket close after the device's close failed");
+        }
+        Ok(())
+    }
+
+    async fn websocket_error(
+        &self,
+        _ws: worker::WebSocket,
+        error: worker::Error,
+    ) -> worker::Result<()> {
+        web::log(&format!("device websocket error: {error}"));
+        Ok(())
     }
 }
 

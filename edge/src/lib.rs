@@ -22,6 +22,8 @@ pub mod memory;
 pub mod oauth;
 pub mod openid;
 pub mod prompt;
+pub mod push;
+pub mod push_object;
 pub mod remember;
 pub mod sealing;
 pub mod session;

@@ -17,12 +17,43 @@ use crate::directory::{
     self, AppRecord, AppSettings, DirectoryCommand, DirectoryReply, DirectoryStorage, Grant,
 };
 use crate::issuer::{self, IssuerCommand, IssuerReply, IssuerStorage, StoredKey};
+use crate::push_object::{
+    self, Effects, FraudReport, OutboxCommand, OutboxReply, OutboxStorage, PushBook, PushCommand,
+    PushReply, PushStorage,
+};
 use crate::store::{Entropy, StoreError, Stores};
 
 #[derive(Debug, Default)]
 pub struct MemoryAccount {
     record: RefCell<Option<AccountRecord>>,
     audit: RefCell<Vec<AuditEvent>>,
+    push: RefCell<PushBook>,
+}
+
+impl PushStorage for MemoryAccount {
+    fn load_push(&self) -> Result<PushBook, StoreError> {
+        Ok(self.push.borrow().clone())
+    }
+
+    fn save_push(&self, book: &PushBook) -> Result<(), StoreError> {
+        *self.push.borrow_mut() = book.clone();
+        Ok(())
+    }
+}
+
+/// A realm's notification outbox in memory.
+#[derive(Debug, Default)]
+pub struct MemoryOutbox(RefCell<Vec<FraudReport>>);
+
+impl OutboxStorage for MemoryOutbox {
+    fn append_report(&self, report: &FraudReport) -> Result<(), StoreError> {
+        self.0.borrow_mut().push(report.clone());
+        Ok(())
+    }
+
+    fn reports(&self) -> Result<Vec<FraudReport>, StoreError> {
+        Ok(self.0.borrow().clone())
+    }
 }
 
 impl AccountStorage for MemoryAccount {
@@ -179,6 +210,9 @@ pub struct MemoryStores {
     directories: RefCell<HashMap<String, std::rc::Rc<MemoryDirectory>>>,
     pub issuer: MemoryIssuer,
     pub assets: RefCell<HashMap<String, (String, Vec<u8>)>>,
+    outboxes: RefCell<HashMap<String, std::rc::Rc<MemoryOutbox>>>,
+    /// What the push commands asked the platform to do, in order (no WebSockets here).
+    pub push_effects: RefCell<Vec<Effects>>,
 }
 
 impl MemoryStores {
@@ -238,6 +272,24 @@ impl Stores for MemoryStores {
     ) -> Result<AccountReply, StoreError> {
         let object = self.account_object(key);
         let reply = account::execute(object.as_ref(), key, wire(&command)?)?;
+        wire(&reply)
+    }
+
+    async fn push(&self, key: &AccountKey, command: PushCommand) -> Result<PushReply, StoreError> {
+        let object = self.account_object(key);
+        let (reply, effects) = push_object::execute(object.as_ref(), key, wire(&command)?)?;
+        self.push_effects.borrow_mut().push(effects);
+        wire(&reply)
+    }
+
+    async fn outbox(&self, realm: &str, command: OutboxCommand) -> Result<OutboxReply, StoreError> {
+        let outbox = self
+            .outboxes
+            .borrow_mut()
+            .entry(realm.to_owned())
+            .or_default()
+            .clone();
+        let reply = push_object::execute_outbox(outbox.as_ref(), wire(&command)?)?;
         wire(&reply)
     }
 

@@ -144,7 +144,16 @@ async fn start_flow<S: Stores>(
         .await
         .map_err(|e| web::internal(&e))?;
     let (methods, decided) = match reply {
-        AccountReply::Ready { methods } => (methods, None),
+        AccountReply::Ready { methods } => {
+            // Push devices live in the account's push book; the policy filters them too.
+            let methods =
+                crate::push::with_push_methods(edge, &account, &policy.effective, methods)
+                    .await?
+                    .into_iter()
+                    .filter(|option| policy.effective.allowed_methods.contains(&option.method))
+                    .collect();
+            (methods, None)
+        }
         AccountReply::Allowed { factor, reason } => (Vec::new(), Some((factor, reason))),
         AccountReply::Refused(refusal) => {
             return Err(refusal_error(refusal, &edge.config.service_name));
@@ -286,20 +295,7 @@ async fn passcode_flow<S: Stores>(
     let body: PasscodeRequest = web::json_body(request)?;
     let PasscodeRequest { session, passcode } = body;
     let passcode = SecretString::from(passcode);
-    let key = session_key(edge)?;
-    let session = session::open(key, &session, cx.now).map_err(|error| match error {
-        SessionError::Expired => ApiError::new(
-            ErrorCode::SessionExpired,
-            "This sign-in took too long. Go back to the application and start again.",
-        ),
-        SessionError::Malformed | SessionError::BadMac => invalid_session(),
-    })?;
-    // An application deleted since the session started can no longer be signed in to.
-    let app = application(edge.stores, &session.client_id)
-        .await?
-        .filter(|app| app.realm == session.realm)
-        .ok_or_else(invalid_session)?;
-    *allowed_origin = check_origin(request, &app)?;
+    let (session, app) = open_session(edge, request, &session, cx, allowed_origin).await?;
     let well_formed = passcode.expose_secret().len() == PASSCODE_DIGITS
         && passcode.expose_secret().bytes().all(|b| b.is_ascii_digit());
     if !well_formed {
@@ -329,8 +325,20 @@ async fn passcode_flow<S: Stores>(
             )));
         }
     };
-    let remember = Remembered::offer(
-        &policy.effective.remembered_devices,
+    let remember = remember_offer(edge, &policy.effective, &session, cx)?;
+    issue_completion(edge, &session, factor, reason, remember, cx).await
+}
+
+/// The remembered-device offer for a sign-in that just succeeded, when policy allows one.
+fn remember_offer<S>(
+    edge: &Edge<'_, S>,
+    policy: &EffectivePolicy,
+    session: &Session,
+    cx: &RequestContext,
+) -> Result<Option<RememberOffer>, ApiError> {
+    let key = session_key(edge)?;
+    Ok(Remembered::offer(
+        &policy.remembered_devices,
         &session.realm,
         &session.username,
         &session.client_id,
@@ -340,8 +348,48 @@ async fn passcode_flow<S: Stores>(
         token: remember::seal(key, &grant),
         expires_at: grant.expires_at,
         scope: grant.scope_name().to_owned(),
-    });
-    issue_completion(edge, &session, factor, reason, remember, cx).await
+    }))
+}
+
+/// Opens the prompt session a request carries and finds its application, checking the
+/// caller's origin against it (the CORS origin to echo goes to `allowed_origin`).
+pub(crate) async fn open_session<S: Stores>(
+    edge: &Edge<'_, S>,
+    request: &Request,
+    sealed: &str,
+    cx: &RequestContext,
+    allowed_origin: &mut Option<String>,
+) -> Result<(Session, AppRecord), ApiError> {
+    let key = session_key(edge)?;
+    let session = session::open(key, sealed, cx.now).map_err(|error| match error {
+        SessionError::Expired => ApiError::new(
+            ErrorCode::SessionExpired,
+            "This sign-in took too long. Go back to the application and start again.",
+        ),
+        SessionError::Malformed | SessionError::BadMac => invalid_session(),
+    })?;
+    // An application deleted since the session started can no longer be signed in to.
+    let app = application(edge.stores, &session.client_id)
+        .await?
+        .filter(|app| app.realm == session.realm)
+        .ok_or_else(invalid_session)?;
+    *allowed_origin = check_origin(request, &app)?;
+    Ok((session, app))
+}
+
+/// A second factor other than a passcode (a push) succeeded: issues the single-use
+/// authorization code, with a remembered-device offer when the policy allows one.
+pub(crate) async fn complete<S: Stores>(
+    edge: &Edge<'_, S>,
+    session: &Session,
+    app: &AppRecord,
+    factor: String,
+    reason: String,
+    cx: &RequestContext,
+) -> Result<Completion, ApiError> {
+    let (policy, _) = policy_for(edge.stores, app).await?;
+    let remember = remember_offer(edge, &policy.effective, session, cx)?;
+    issue_completion(edge, session, factor, reason, remember, cx).await
 }
 
 /// `redirect_uri` with `duo_code` (or `code`) and `state` added to its query, before any
@@ -411,7 +459,7 @@ fn check_origin(request: &Request, app: &AppRecord) -> Result<Option<String>, Ap
     ))
 }
 
-fn respond<T: serde::Serialize>(
+pub(crate) fn respond<T: serde::Serialize>(
     result: Result<T, ApiError>,
     allowed_origin: Option<&str>,
 ) -> Response {
@@ -439,7 +487,7 @@ fn session_key<'a, S>(edge: &'a Edge<'_, S>) -> Result<&'a SessionKey, ApiError>
         .ok_or_else(|| web::internal(&"TESSERA_SESSION_KEY is not set"))
 }
 
-fn audit_context(app: &AppRecord, txid: &str, cx: &RequestContext) -> AuditContext {
+pub(crate) fn audit_context(app: &AppRecord, txid: &str, cx: &RequestContext) -> AuditContext {
     AuditContext {
         client_id: app.client_id.clone(),
         application: app.name.clone(),

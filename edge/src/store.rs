@@ -12,6 +12,7 @@ use thiserror::Error;
 use crate::account::{AccountCommand, AccountKey, AccountReply};
 use crate::directory::{DirectoryCommand, DirectoryReply};
 use crate::issuer::{IssuerCommand, IssuerReply};
+use crate::push_object::{OutboxCommand, OutboxReply, PushCommand, PushReply};
 
 /// A storage or transport failure. Clients only ever see `internal`; the detail is for
 /// logs.
@@ -37,6 +38,12 @@ pub trait Stores {
         key: &AccountKey,
         command: AccountCommand,
     ) -> Result<AccountReply, StoreError>;
+
+    /// Runs a push command inside the account object for `key` (`push_object`).
+    async fn push(&self, key: &AccountKey, command: PushCommand) -> Result<PushReply, StoreError>;
+
+    /// Runs `command` on the notification outbox of `realm`.
+    async fn outbox(&self, realm: &str, command: OutboxCommand) -> Result<OutboxReply, StoreError>;
 
     /// Runs `command` inside the directory object.
     async fn directory(&self, command: DirectoryCommand) -> Result<DirectoryReply, StoreError>;

@@ -94,6 +94,12 @@ impl DeviceSigningKey {
     pub fn public_key(&self) -> DevicePublicKey {
         DevicePublicKey(self.0.public_key())
     }
+
+    /// Signs `message` (for the other formats bound to the device key, each with its own
+    /// domain prefix: `device_auth`).
+    pub(crate) fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
+        self.0.sign(message)
+    }
 }
 
 impl fmt::Debug for DeviceSigningKey {

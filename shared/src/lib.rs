@@ -12,6 +12,7 @@
 
 pub mod approval;
 pub mod bypass;
+pub mod device_auth;
 pub mod duo;
 mod ed25519;
 pub mod jws;

@@ -38,6 +38,7 @@ const PROMPT_LOADS: usize = 20;
 const PROMPT_TRANSFER_BUDGET_KIB: f64 = 150.0;
 const PROMPT_INTERACTIVE_BUDGET_MS: f64 = 150.0;
 const COLD_START_RUNS: usize = 3;
+const PUSH_RUNS: usize = 100;
 
 #[derive(Debug)]
 struct Row {
@@ -48,9 +49,7 @@ struct Row {
 
 pub fn run() -> Result<()> {
     crate::setup::run()?;
-    build::prompt()?;
-    build::edge()?;
-    build::native()?;
+    build::all()?;
     let mut rows = Vec::new();
 
     step("bench: prompt transfer size");
@@ -75,6 +74,11 @@ pub fn run() -> Result<()> {
 
     step("bench: shared's verifications (criterion) beside pyotp, PyJWT and duo_client");
     rows.extend(core_crypto()?);
+
+    step(&format!(
+        "bench: push latency over {PUSH_RUNS} pushes on local workerd (test ports)"
+    ));
+    rows.extend(push_latency()?);
 
     println!("\n{:<42} {:<44} command", "measure", "value");
     println!("{}", "-".repeat(130));
@@ -413,4 +417,82 @@ fn criterion_median_ns(name: &str) -> Result<f64> {
         .pointer("/median/point_estimate")
         .and_then(serde_json::Value::as_f64)
         .with_context(|| format!("no median in {}", path.display()))
+}
+
+/// Push request → the device's WebSocket, and device approval → the prompt's long poll,
+/// measured by `tests/bench/push_latency.mjs` against a full local stack.
+fn push_latency() -> Result<Vec<Row>> {
+    let state = std::env::temp_dir().join(format!("tessera-bench-push-{}", std::process::id()));
+    let device_state = state.join("device.json");
+    let stack = stack::Stack::start_with(
+        &state,
+        crate::test::test_ports(),
+        stack::DeviceState::File(device_state),
+        // One user receives every push: lift the per-user limit for the benchmark only.
+        &[("TESSERA_PUSH_RATE_LIMIT", "100000/1")],
+    )?;
+    let script = "tests/bench/push_latency.mjs";
+    let mut node = cmd::command(cmd::node_bin("node"));
+    node.current_dir(cmd::root())
+        .env("PATH", cmd::node_path())
+        .env("TESSERA_WWW_URL", stack.www_url())
+        .env("TESSERA_EDGE_URL", stack.edge_url())
+        .env("TESSERA_DEVICE_BIN", build::device_bin())
+        .env("TESSERA_CLIENT_ID", &stack.credentials.client_id)
+        .env("TESSERA_CLIENT_SECRET", &stack.credentials.client_secret)
+        .env("TESSERA_ADMIN_TOKEN", &stack.credentials.admin_token)
+        .env("TESSERA_BENCH_PUSHES", PUSH_RUNS.to_string())
+        .arg(script);
+    let output = cmd::output(&mut node).context("the push latency script failed")?;
+    drop(stack);
+    let _ = std::fs::remove_dir_all(&state);
+    let result: serde_json::Value = output
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str(line).ok())
+        .context("no result line from the push latency script")?;
+    let figures = |name: &str| -> Vec<f64> {
+        let mut values: Vec<f64> = result
+            .get(name)
+            .and_then(serde_json::Value::as_array)
+            .map(|values| {
+                values
+                    .iter()
+                    .filter_map(serde_json::Value::as_f64)
+                    .collect()
+            })
+            .unwrap_or_default();
+        values.sort_by(f64::total_cmp);
+        values
+    };
+    let percentile = |values: &[f64], p: f64| -> f64 {
+        let last = values.len().saturating_sub(1);
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        let index = ((last as f64) * p).round() as usize;
+        values.get(index).copied().unwrap_or(f64::NAN)
+    };
+    let source = format!("cargo xtask bench (node {script}, tessera-device watch)");
+    Ok([
+        ("push request → device receives (WebSocket)", "deliver_ms"),
+        ("device approval → long poll returns success", "approve_ms"),
+    ]
+    .into_iter()
+    .map(|(what, name)| {
+        let values = figures(name);
+        Row {
+            what: what.to_owned(),
+            value: format!(
+                "median {:.1} ms, p99 {:.1} ms ({} pushes, goal < 50 ms)",
+                percentile(&values, 0.5),
+                percentile(&values, 0.99),
+                values.len()
+            ),
+            source: source.clone(),
+        }
+    })
+    .collect())
 }

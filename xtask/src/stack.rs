@@ -18,6 +18,8 @@ pub const ALICE_PASSWORD: &str = "correct horse";
 pub const BOB: &str = "bob";
 pub const BOB_PASSWORD: &str = "battery staple";
 pub const ALICE_DEVICE_NAME: &str = "Alice's phone";
+/// The push lifetime of the test stack, in seconds (the demo keeps the default 60).
+pub const TEST_PUSH_LIFETIME: &str = "12";
 
 #[derive(Debug, Clone, Copy)]
 pub struct Ports {
@@ -189,8 +191,19 @@ impl Stack {
         self.www.check_running()
     }
 
-    /// Starts everything; the builds must be done.
+    /// Starts everything with the edge's default settings; the builds must be done.
     pub fn start(state: &Path, ports: Ports, device_state: DeviceState) -> Result<Self> {
+        Self::start_with(state, ports, device_state, &[])
+    }
+
+    /// [`Stack::start`] with extra `--var NAME:value` settings for the edge (tests shorten
+    /// the push lifetime).
+    pub fn start_with(
+        state: &Path,
+        ports: Ports,
+        device_state: DeviceState,
+        edge_vars: &[(&str, &str)],
+    ) -> Result<Self> {
         step(&format!("stack: state in {}", state.display()));
         std::fs::create_dir_all(state)?;
         let state = state.canonicalize()?;
@@ -208,10 +221,9 @@ impl Stack {
             "stack: edge (wrangler dev → workerd) on http://localhost:{}",
             ports.edge
         ));
-        let mut edge = spawn_edge(
-            &state,
-            ports.edge,
-            &credentials,
+        let mut edge = Service::spawn(
+            "wrangler dev",
+            &mut edge_command_with(&state, ports.edge, &credentials, edge_vars),
             &state.join("logs/edge.log"),
         )?;
         let took = cmd::wait_http_ok(
@@ -230,29 +242,8 @@ impl Stack {
         step("stack: seed the realm (application, alice with a TOTP device, bob without devices)");
         seed(ports.edge, &credentials, ports.www)?;
 
-        step("stack: enroll alice's device in the reference authenticator");
-        let mut add = cmd::command(build::device_bin());
-        add.args([
-            "add-totp",
-            "--realm",
-            REALM,
-            "--username",
-            ALICE,
-            "--edge-url",
-        ])
-        .arg(format!("http://localhost:{}", ports.edge))
-        .args(["--secret-base32", &credentials.alice_totp_secret])
-        .args(["--device-id", &credentials.alice_device_id])
-        .args(["--device-name", ALICE_DEVICE_NAME]);
-        match &device_state {
-            DeviceState::UserDefault => {
-                add.env_remove("TESSERA_DEVICE_STATE");
-            }
-            DeviceState::File(path) => {
-                add.env("TESSERA_DEVICE_STATE", path);
-            }
-        }
-        cmd::run(&mut add)?;
+        step("stack: activate alice's push device in the reference authenticator");
+        activate_alice(ports.edge, &credentials, &device_state)?;
 
         step(&format!(
             "stack: www demo app on http://localhost:{}",
@@ -284,8 +275,92 @@ impl Stack {
     }
 }
 
+/// `tessera-device` with the stack's device state.
+fn device_command(device_state: &DeviceState) -> std::process::Command {
+    let mut command = cmd::command(build::device_bin());
+    match device_state {
+        DeviceState::UserDefault => {
+            command.env_remove("TESSERA_DEVICE_STATE");
+        }
+        DeviceState::File(path) => {
+            command.env("TESSERA_DEVICE_STATE", path);
+        }
+    }
+    command.env_remove("TESSERA_CA");
+    command
+}
+
+/// Activates alice's authenticator through the real activation endpoint (an activation
+/// link from `/internal/v1/activation`, then `tessera-device activate`), unless the
+/// device state already holds her push account for this edge (a second demo run).
+fn activate_alice(
+    edge_port: u16,
+    credentials: &Credentials,
+    device_state: &DeviceState,
+) -> Result<()> {
+    let edge_url = format!("http://localhost:{edge_port}");
+    let listed = cmd::output(device_command(device_state).arg("list")).unwrap_or_default();
+    let active = listed.lines().any(|line| {
+        let fields: Vec<&str> = line.split('\t').collect();
+        fields.first() == Some(&REALM)
+            && fields.get(1) == Some(&ALICE)
+            && fields.get(3) == Some(&edge_url.as_str())
+            && fields.last() == Some(&"push+totp")
+    });
+    if active {
+        println!("alice's push device is already activated");
+        return Ok(());
+    }
+    let link = issue_activation(edge_port, credentials, ALICE)?;
+    let mut activate = device_command(device_state);
+    activate
+        .arg("activate")
+        .arg(link)
+        .args(["--edge", &edge_url, "--name", ALICE_DEVICE_NAME]);
+    cmd::run(&mut activate)
+}
+
+/// An activation link for `username` in the demo realm (`POST /internal/v1/activation`).
+pub fn issue_activation(
+    edge_port: u16,
+    credentials: &Credentials,
+    username: &str,
+) -> Result<String> {
+    let url = format!("http://127.0.0.1:{edge_port}/internal/v1/activation");
+    let mut response = cmd::http_agent(Duration::from_secs(30))
+        .post(&url)
+        .header(
+            "Authorization",
+            &format!("Bearer {}", credentials.admin_token),
+        )
+        .content_type("application/json")
+        .send(json!({"realm": REALM, "username": username}).to_string())
+        .with_context(|| format!("POST {url}"))?;
+    let status = response.status();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    if status != 200 {
+        bail!("issuing an activation code failed: {status} {text}");
+    }
+    let value: Value = serde_json::from_str(&text)?;
+    value
+        .get("activation_link")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .context("no activation_link in the answer")
+}
+
 /// `wrangler dev` exactly as in the contract, with Node 22 first on PATH and no network.
 pub fn edge_command(state: &Path, port: u16, credentials: &Credentials) -> std::process::Command {
+    edge_command_with(state, port, credentials, &[])
+}
+
+/// [`edge_command`] with extra `--var NAME:value` settings.
+pub fn edge_command_with(
+    state: &Path,
+    port: u16,
+    credentials: &Credentials,
+    vars: &[(&str, &str)],
+) -> std::process::Command {
     let mut command = cmd::command(cmd::node_bin("wrangler"));
     command
         .env("PATH", cmd::node_path())
@@ -308,8 +383,11 @@ pub fn edge_command(state: &Path, port: u16, credentials: &Credentials) -> std::
         .arg("--var")
         .arg(format!("TESSERA_SESSION_KEY:{}", credentials.session_key))
         .arg("--var")
-        .arg(format!("TESSERA_STORAGE_KEY:{}", credentials.storage_key))
-        .args(["--log-level", "warn"]);
+        .arg(format!("TESSERA_STORAGE_KEY:{}", credentials.storage_key));
+    for (name, value) in vars {
+        command.arg("--var").arg(format!("{name}:{value}"));
+    }
+    command.args(["--log-level", "warn"]);
     command
 }
 
@@ -420,6 +498,9 @@ fn print_demo_instructions(stack: &Stack) {
  2. Sign in     alice / {ALICE_PASSWORD}     (bob / {BOB_PASSWORD} has no device: enrollment required)
  3. Passcode    get one with:  cargo run -q -p tessera-device -- code
                 (alice's authenticator is in ~/.config/tessera/device.json)
+    Push        keep it connected: cargo run -q -p tessera-device -- watch
+                (or answer from a script: tessera-device approve --code NNN / deny [--fraud])
+    Fraud reports  curl -H 'Authorization: Bearer {admin}' '{edge_url}/internal/v1/notifications?realm={REALM}'
 
  Duo Web SDK v4 settings for your own app:
    API host       localhost:{https}  (HTTPS; trust the local CA {ca})
@@ -433,6 +514,7 @@ fn print_demo_instructions(stack: &Stack) {
         https = stack.ports.https,
         edge = stack.ports.edge,
         client_id = c.client_id,
+        admin = c.admin_token,
         client_secret = c.client_secret,
         edge_url = stack.edge_url(),
         edge_https = stack.edge_https_url(),

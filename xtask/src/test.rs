@@ -287,10 +287,12 @@ fn end_to_end_files(report: &mut Report, names: &[String]) {
         cmd::random_string(8, b"abcdefghijklmnopqrstuvwxyz0123456789").unwrap_or_default()
     ));
     let device_state = state.join("device.json");
-    let mut stack = match Stack::start(
+    let mut stack = match Stack::start_with(
         &state,
         test_ports(),
         DeviceState::File(device_state.clone()),
+        // Pushes expire quickly so the timeout test is short.
+        &[("TESSERA_PUSH_LIFETIME_SECONDS", stack::TEST_PUSH_LIFETIME)],
     ) {
         Ok(stack) => stack,
         Err(error) => {
@@ -388,6 +390,7 @@ fn e2e_command(
         .env("TESSERA_CLIENT_ID", &stack.credentials.client_id)
         .env("TESSERA_CLIENT_SECRET", &stack.credentials.client_secret)
         .env("TESSERA_ADMIN_TOKEN", &stack.credentials.admin_token)
+        .env("TESSERA_PUSH_LIFETIME_SECONDS", stack::TEST_PUSH_LIFETIME)
         .env("TESSERA_PYTHON", setup::interop_python())
         // For tests that read the stack's state on disk (secrets at rest) or start a
         // second edge of their own to restart it (state surviving a workerd restart).

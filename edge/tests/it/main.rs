@@ -27,6 +27,7 @@ use tessera_shared::otp::{Algorithm, OtpKey, Totp};
 use tessera_shared::rp::Client;
 
 mod policy;
+mod push;
 
 const CLIENT_ID: &str = "DIABCDEFGHIJKLMNOPQR";
 const SECRET: &str = "abcdefghijABCDEFGHIJ0123456789abcdefghij";
@@ -107,6 +108,7 @@ impl World {
                 session_key: SessionKey::new(b"session key for tests"),
                 admin_token: Some(ADMIN_TOKEN.into()),
                 service_name: "Tessera".into(),
+                push: Default::default(),
             },
             entropy: CountingEntropy::default(),
             client: std::cell::RefCell::new(client_info()),

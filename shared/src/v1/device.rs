@@ -160,6 +160,14 @@ pub struct ActivationRequest {
     /// The device's operating system or kind, free text ("iOS 18", "tessera-device").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+    /// The realm the code was issued in, as the activation link says. Tessera keeps a
+    /// code in the account it binds, so the edge needs both to find it; a code presented
+    /// for another realm or user is refused like an unknown one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realm: Option<String>,
+    /// The user the code was issued for, as the activation link says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
 }
 
 impl fmt::Debug for ActivationRequest {
@@ -169,6 +177,8 @@ impl fmt::Debug for ActivationRequest {
             .field("public_key", &self.public_key)
             .field("device_name", &self.device_name)
             .field("platform", &self.platform)
+            .field("realm", &self.realm)
+            .field("username", &self.username)
             .finish()
     }
 }
@@ -189,6 +199,10 @@ pub enum ActivationError {
         "the platform must be at most {MAX_DEVICE_NAME_CHARS} characters without control characters"
     )]
     Platform,
+    #[error(
+        "the realm and username must be 1 to {MAX_PUSH_TEXT_CHARS} characters without control characters"
+    )]
+    Account,
 }
 
 /// A checked [`ActivationRequest`]. The edge still has to find the code, check that it has
@@ -201,6 +215,9 @@ pub struct Activation {
     pub device_name: String,
     /// Trimmed; `None` when absent or blank.
     pub platform: Option<String>,
+    /// As sent (not trimmed: names are compared exactly); `None` when absent.
+    pub realm: Option<String>,
+    pub username: Option<String>,
 }
 
 impl TryFrom<ActivationRequest> for Activation {
@@ -217,11 +234,24 @@ impl TryFrom<ActivationRequest> for Activation {
                 checked_text(platform, MAX_DEVICE_NAME_CHARS).ok_or(ActivationError::Platform)?,
             ),
         };
+        let account_field = |value: Option<String>| match value {
+            None => Ok(None),
+            Some(value)
+                if !value.is_empty()
+                    && value.chars().count() <= MAX_PUSH_TEXT_CHARS
+                    && !value.chars().any(char::is_control) =>
+            {
+                Ok(Some(value))
+            }
+            Some(_) => Err(ActivationError::Account),
+        };
         Ok(Self {
             code,
             public_key,
             device_name,
             platform,
+            realm: account_field(wire.realm)?,
+            username: account_field(wire.username)?,
         })
     }
 }
@@ -363,6 +393,16 @@ pub struct PushLocation {
     /// the country's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+}
+
+/// The second kind of WebSocket message on [`DEVICE_PUSHES`]: a push the device was
+/// shown is no longer answerable (answered elsewhere, cancelled by the prompt, expired).
+/// A device tells the two apart by the field: a [`PushRequest`] has `txid`, this has
+/// `withdrawn`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushWithdrawn {
+    /// The transaction id.
+    pub withdrawn: String,
 }
 
 /// The pushes waiting for this device (the polling form of [`DEVICE_PUSHES`]).

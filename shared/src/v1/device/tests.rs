@@ -118,7 +118,24 @@ fn activation_request(
         public_key: key.into(),
         device_name: name.into(),
         platform: platform.map(Into::into),
+        realm: None,
+        username: None,
     }
+}
+
+#[test]
+fn activation_requests_carry_the_account_from_the_link() {
+    let mut wire = activation_request("7KQ2M-4XH9D-PWZ3B-R8T6V", PUBLIC_KEY_SEED_7, "phone", None);
+    wire.realm = Some("demo".into());
+    wire.username = Some("alice".into());
+    let activation = Activation::try_from(wire.clone()).unwrap();
+    assert_eq!(activation.realm.as_deref(), Some("demo"));
+    assert_eq!(activation.username.as_deref(), Some("alice"));
+    wire.username = Some("bad\nname".into());
+    assert_eq!(
+        Activation::try_from(wire).unwrap_err(),
+        ActivationError::Account
+    );
 }
 
 #[test]

@@ -464,17 +464,33 @@ fn begin(
             allow(storage, key, audit, now, reason, reason)
         }
         Access::SecondFactor(methods) => Ok(AccountReply::Ready {
-            methods: devices
-                .iter()
-                .filter(|(method, _)| methods.contains(method))
-                .map(|(method, device)| MethodOption {
-                    method: *method,
-                    device_name: Some(device.name.clone()),
-                    device_id: Some(device.id.clone()),
-                })
-                .collect(),
+            methods: code_options(&devices, &methods),
         }),
     }
+}
+
+/// One option per code method the policy allows, not one per device: a passcode is
+/// checked against every device of its kind, so the user picks the method, not the device.
+/// The device is named only when it is the only one of its kind.
+fn code_options(devices: &[(Method, &DeviceRecord)], allowed: &[Method]) -> Vec<MethodOption> {
+    let mut options: Vec<MethodOption> = Vec::new();
+    for (method, device) in devices
+        .iter()
+        .filter(|(method, _)| allowed.contains(method))
+    {
+        match options.iter_mut().find(|option| option.method == *method) {
+            Some(option) => {
+                option.device_name = None;
+                option.device_id = None;
+            }
+            None => options.push(MethodOption {
+                method: *method,
+                device_name: Some(device.name.clone()),
+                device_id: Some(device.id.clone()),
+            }),
+        }
+    }
+    options
 }
 
 fn allow(

@@ -26,7 +26,7 @@ pub const ACCESS_TOKEN_LIFETIME: i64 = 3600;
 /// The content security policy of hosted pages: our own scripts and Wasm only, never
 /// framed.
 pub const HOSTED_PAGE_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
-     style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data: https:; font-src 'self'; \
+     style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data: https: http://localhost:*; font-src 'self'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// Why a token request failed, in Duo's vocabulary.

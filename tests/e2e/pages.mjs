@@ -59,8 +59,15 @@ export class PromptPage {
     this.alert = this.host.getByRole('alert');
   }
 
-  /** Waits until the prompt has mounted and shows the passcode screen. */
+  /**
+   * Waits until the prompt has mounted and shows the passcode screen, choosing the
+   * passcode under "Other options" when the prompt opened on a more secure method (alice's
+   * Verified Push).
+   */
   async waitForPasscodeScreen() {
+    const passcodeOption = this.host.locator('button[data-method=passcode]');
+    await this.passcode.or(passcodeOption).first().waitFor({ state: 'visible', timeout: PROMPT_TIMEOUT });
+    if (!(await this.passcode.isVisible())) await passcodeOption.click();
     await this.passcode.waitFor({ state: 'visible', timeout: PROMPT_TIMEOUT });
     await this.verifyButton.waitFor({ state: 'visible', timeout: PROMPT_TIMEOUT });
   }

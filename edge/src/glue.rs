@@ -20,6 +20,7 @@
 mod push;
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,7 @@ use crate::account::{
     DeviceRecord, TotpSeed, UserStatus,
 };
 use crate::app::{ClientInfo, Config, Edge, RequestContext};
+use crate::cache::{Cached, DirectoryCache};
 use crate::directory::{
     self, AppRecord, AppSettings, DirectoryCommand, DirectoryReply, DirectoryStorage, Grant,
 };
@@ -56,6 +58,11 @@ const DEFAULT_SERVICE_NAME: &str = "Tessera";
 /// One issuer for the deployment: its keys sign for every realm.
 const ISSUER_NAME: &str = "global";
 
+thread_local! {
+    /// This isolate's cache of application registrations and policies (`cache`).
+    static DIRECTORY_CACHE: Rc<DirectoryCache> = Rc::new(DirectoryCache::default());
+}
+
 #[event(fetch)]
 async fn fetch(
     request: worker::Request,
@@ -68,13 +75,18 @@ async fn fetch(
     let response = match core_request(request).await {
         Ok((request, client)) => {
             let config = config(&env);
-            let stores = WorkerStores { env: &env };
+            let context = RequestContext { now: now(), client };
+            let cache = DIRECTORY_CACHE.with(Rc::clone);
+            let stores = Cached {
+                inner: &WorkerStores { env: &env },
+                cache: &cache,
+                now: context.now,
+            };
             let edge = Edge {
                 config: &config,
                 stores: &stores,
                 entropy: &CryptoEntropy,
             };
-            let context = RequestContext { now: now(), client };
             edge.handle(request, &context).await
         }
         Err(error) => error.into_response(),

@@ -16,6 +16,7 @@
 pub mod account;
 pub mod admin;
 pub mod app;
+pub mod cache;
 pub mod directory;
 pub mod issuer;
 pub mod memory;

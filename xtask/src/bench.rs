@@ -47,38 +47,70 @@ struct Row {
     source: String,
 }
 
-pub fn run() -> Result<()> {
+/// The sections `cargo xtask bench [SECTION…]` can be limited to (all when none is given).
+pub const SECTIONS: &[&str] = &[
+    "prompt",
+    "interactive",
+    "cold-start",
+    "bundle",
+    "workerd",
+    "crypto",
+    "push",
+];
+
+pub fn run(sections: &[String]) -> Result<()> {
+    if let Some(unknown) = sections.iter().find(|s| !SECTIONS.contains(&s.as_str())) {
+        anyhow::bail!(
+            "unknown bench section `{unknown}`; sections: {}",
+            SECTIONS.join(", ")
+        );
+    }
+    let want = |name: &str| sections.is_empty() || sections.iter().any(|s| s == name);
     crate::setup::run()?;
     build::all()?;
     let mut rows = Vec::new();
 
-    step("bench: prompt transfer size");
-    rows.extend(prompt_sizes()?);
-    rows.push(catalog_size()?);
+    if want("prompt") {
+        step("bench: prompt transfer size");
+        rows.extend(prompt_sizes()?);
+        rows.push(catalog_size()?);
+    }
 
-    step(&format!(
-        "bench: prompt navigation → interactive (headless Chromium, median of {PROMPT_LOADS} reloads)"
-    ));
-    rows.push(prompt_interactive()?);
+    if want("interactive") {
+        step(&format!(
+            "bench: prompt navigation → interactive (headless Chromium, median of {PROMPT_LOADS} reloads)"
+        ));
+        rows.push(prompt_interactive()?);
+    }
 
-    step(&format!(
-        "bench: edge cold start (wrangler dev, median of {COLD_START_RUNS})"
-    ));
-    rows.push(cold_start()?);
+    if want("cold-start") {
+        step(&format!(
+            "bench: edge cold start (wrangler dev, median of {COLD_START_RUNS})"
+        ));
+        rows.push(cold_start()?);
+    }
 
-    step("bench: worker bundle (wrangler deploy --dry-run)");
-    rows.push(bundle_size()?);
+    if want("bundle") {
+        step("bench: worker bundle (wrangler deploy --dry-run)");
+        rows.push(bundle_size()?);
+    }
 
-    step("bench: edge in workerd directly: cold start, passcode CPU time (/proc schedstat)");
-    rows.extend(workerd_direct()?);
+    if want("workerd") {
+        step("bench: edge in workerd directly: cold start, passcode CPU time (/proc schedstat)");
+        rows.extend(workerd_direct()?);
+    }
 
-    step("bench: shared's verifications (criterion) beside pyotp, PyJWT and duo_client");
-    rows.extend(core_crypto()?);
+    if want("crypto") {
+        step("bench: shared's verifications (criterion) beside pyotp, PyJWT and duo_client");
+        rows.extend(core_crypto()?);
+    }
 
-    step(&format!(
-        "bench: push latency over {PUSH_RUNS} pushes on local workerd (test ports)"
-    ));
-    rows.extend(push_latency()?);
+    if want("push") {
+        step(&format!(
+            "bench: push latency over {PUSH_RUNS} pushes on local workerd (test ports)"
+        ));
+        rows.extend(push_latency()?);
+    }
 
     println!("\n{:<42} {:<44} command", "measure", "value");
     println!("{}", "-".repeat(130));

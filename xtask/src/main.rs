@@ -33,7 +33,10 @@ commands:
           ends with `N passed, N failed`
   e2e     [NAME…]: setup + builds + only the end-to-end layer (tests/e2e/NAME.test.mjs,
           all when no name is given); for iterating, CI runs `test`
-  bench   prompt transfer size, edge cold start (wrangler dev), worker bundle size
+  bench   [SECTION…]: figures, printed (never asserted): prompt (transfer size),
+          interactive (navigation → interactive), cold-start, bundle, workerd (cold start
+          and passcode CPU in workerd directly), crypto (shared beside Python peers), push
+          (latency); all sections when none is given
   fuzz    [--seconds N] [TARGET…]: run the cargo-fuzz targets of fuzz/ (installs
           cargo-fuzz when missing), N seconds each (default 60)
 ";
@@ -60,7 +63,7 @@ fn main() -> ExitCode {
             Ok(false) => return ExitCode::FAILURE,
             Err(error) => Err(error),
         },
-        "bench" => bench::run(),
+        "bench" => bench::run(args.get(1..).unwrap_or_default()),
         "fuzz" => fuzz::run(args.get(1..).unwrap_or_default()),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");

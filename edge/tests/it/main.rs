@@ -26,6 +26,7 @@ use tessera_shared::jws::{self, Hs512Key};
 use tessera_shared::otp::{Algorithm, OtpKey, Totp};
 use tessera_shared::rp::Client;
 
+mod cache;
 mod policy;
 mod push;
 

@@ -20,6 +20,7 @@
 mod push;
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
@@ -466,7 +467,7 @@ impl DurableObject for Account {
             &text,
             |sql, envelope: AccountEnvelope| {
                 let key = require_key(&self.storage_key)?;
-                account::execute(&SqlAccount { sql, key }, &envelope.key, envelope.command)
+                account::execute(&SqlAccount::new(sql, key), &envelope.key, envelope.command)
             },
         )
     }
@@ -536,6 +537,34 @@ fn ensure_schema(sql: &SqlStorage, ready: &Cell<bool>, schema: &[&str]) -> Resul
 struct SqlAccount<'a> {
     sql: SqlStorage,
     key: &'a StorageKey,
+    /// The device rows as this command loaded them (with their sealed secrets), so that
+    /// `save` rewrites only what changed and never re-seals an unchanged secret.
+    stored: RefCell<HashMap<String, StoredDevice>>,
+}
+
+/// A device row as it is on disk.
+struct StoredDevice {
+    position: usize,
+    device: DeviceRecord,
+    sealed: String,
+}
+
+impl<'a> SqlAccount<'a> {
+    fn new(sql: SqlStorage, key: &'a StorageKey) -> Self {
+        Self {
+            sql,
+            key,
+            stored: RefCell::new(HashMap::new()),
+        }
+    }
+}
+
+/// Whether two TOTP configurations are the same (our own stored data, not a secret check).
+fn same_totp(a: &TotpSeed, b: &TotpSeed) -> bool {
+    a.secret_base32.expose_secret() == b.secret_base32.expose_secret()
+        && a.algorithm == b.algorithm
+        && a.digits == b.digits
+        && a.period == b.period
 }
 
 /// Where a TOTP secret is stored: the associated data it is sealed with.
@@ -584,11 +613,14 @@ impl AccountStorage for SqlAccount<'_> {
         )?;
         let status = UserStatus::parse(&row.status)
             .ok_or_else(|| StoreError::Corrupt(format!("status {}", row.status)))?;
+        let mut stored = self.stored.borrow_mut();
+        stored.clear();
         let devices = devices
             .into_iter()
-            .map(|device| {
+            .enumerate()
+            .map(|(position, device)| {
                 let context = totp_context(&row.realm, &row.username, &device.id);
-                Ok(DeviceRecord {
+                let record = DeviceRecord {
                     totp: TotpSeed {
                         secret_base32: self.key.open(&device.totp_secret, &context)?,
                         algorithm: device.totp_algorithm,
@@ -598,7 +630,16 @@ impl AccountStorage for SqlAccount<'_> {
                     id: device.id,
                     name: device.name,
                     last_step: device.last_step,
-                })
+                };
+                stored.insert(
+                    record.id.clone(),
+                    StoredDevice {
+                        position,
+                        device: record.clone(),
+                        sealed: device.totp_secret,
+                    },
+                );
+                Ok(record)
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Some(AccountRecord {
@@ -629,15 +670,56 @@ impl AccountStorage for SqlAccount<'_> {
                 record.lockout.locked_since.into(),
             ],
         )?;
+        let mut stored = self.stored.borrow_mut();
         for (position, device) in record.devices.iter().enumerate() {
             let last_step = match device.last_step {
                 Some(step) => integer(step)?,
                 None => SqlStorageValue::Null,
             };
+            // An unchanged row is not written; a changed one keeps its sealed secret when
+            // the secret itself did not change.
+            let known = stored
+                .get(&device.id)
+                .filter(|known| same_totp(&known.device.totp, &device.totp));
+            if let Some(known) = known {
+                let unchanged = known.position == position
+                    && known.device.name == device.name
+                    && known.device.last_step == device.last_step;
+                if !unchanged {
+                    exec(
+                        &self.sql,
+                        "UPDATE device SET position = ?, name = ?, last_step = ? WHERE id = ?",
+                        vec![
+                            integer(u64::try_from(position).map_err(backend)?)?,
+                            device.name.as_str().into(),
+                            last_step,
+                            device.id.as_str().into(),
+                        ],
+                    )?;
+                }
+                let sealed = known.sealed.clone();
+                stored.insert(
+                    device.id.clone(),
+                    StoredDevice {
+                        position,
+                        device: device.clone(),
+                        sealed,
+                    },
+                );
+                continue;
+            }
             let context = totp_context(&record.realm, &record.username, &device.id);
             let sealed = self
                 .key
                 .seal(&CryptoEntropy, &device.totp.secret_base32, &context)?;
+            stored.insert(
+                device.id.clone(),
+                StoredDevice {
+                    position,
+                    device: device.clone(),
+                    sealed: sealed.clone(),
+                },
+            );
             exec(
                 &self.sql,
                 "INSERT INTO device (id, position, name, totp_secret, totp_algorithm, totp_digits,

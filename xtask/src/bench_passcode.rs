@@ -124,6 +124,7 @@ const edge :Workerd.Worker = (
   bindings = [
     (name = "TESSERA_ADMIN_TOKEN", text = {admin}),
     (name = "TESSERA_SESSION_KEY", text = {session}),
+    (name = "TESSERA_STORAGE_KEY", text = {storage_key}),
     (name = "TESSERA_SERVICE_NAME", text = "Tessera"),
     (name = "ACCOUNTS", durableObjectNamespace = "Account"),
     (name = "DIRECTORY", durableObjectNamespace = "Directory"),
@@ -140,6 +141,7 @@ const edge :Workerd.Worker = (
         storage = text(&state.join("do").display().to_string()),
         admin = text(&credentials.admin_token),
         session = text(&credentials.session_key),
+        storage_key = text(&credentials.storage_key),
     );
     let path = state.join("edge.capnp");
     std::fs::write(&path, config)?;

@@ -145,10 +145,7 @@ fn execute(
     let sql = account.state.storage().sql();
     ensure_schema(&sql, &account.schema_ready, ACCOUNT_SCHEMA)?;
     let storage_key = super::require_key(&account.storage_key)?;
-    let storage = SqlAccount {
-        sql,
-        key: storage_key,
-    };
+    let storage = SqlAccount::new(sql, storage_key);
     let (reply, effects) = push_object::execute(&storage, key, command)?;
     deliver(account, &effects);
     Ok((reply, effects))

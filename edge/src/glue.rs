@@ -540,6 +540,8 @@ struct SqlAccount<'a> {
     /// The device rows as this command loaded them (with their sealed secrets), so that
     /// `save` rewrites only what changed and never re-seals an unchanged secret.
     stored: RefCell<HashMap<String, StoredDevice>>,
+    /// The account row as loaded: status and lockout, written only when they change.
+    stored_account: RefCell<Option<(UserStatus, LockoutState)>>,
 }
 
 /// A device row as it is on disk.
@@ -555,6 +557,7 @@ impl<'a> SqlAccount<'a> {
             sql,
             key,
             stored: RefCell::new(HashMap::new()),
+            stored_account: RefCell::new(None),
         }
     }
 }
@@ -613,6 +616,11 @@ impl AccountStorage for SqlAccount<'_> {
         )?;
         let status = UserStatus::parse(&row.status)
             .ok_or_else(|| StoreError::Corrupt(format!("status {}", row.status)))?;
+        let lockout = LockoutState {
+            failures: row.failures,
+            locked_since: row.locked_since,
+        };
+        *self.stored_account.borrow_mut() = Some((status, lockout));
         let mut stored = self.stored.borrow_mut();
         stored.clear();
         let devices = devices
@@ -646,15 +654,62 @@ impl AccountStorage for SqlAccount<'_> {
             realm: row.realm,
             username: row.username,
             status,
-            lockout: LockoutState {
-                failures: row.failures,
-                locked_since: row.locked_since,
-            },
+            lockout,
             devices,
         }))
     }
 
     fn save(&self, record: &AccountRecord) -> Result<(), StoreError> {
+        let account_unchanged =
+            self.stored_account
+                .borrow()
+                .as_ref()
+                .is_some_and(|(status, lockout)| {
+                    *status == record.status && *lockout == record.lockout
+                });
+        if !account_unchanged {
+            self.write_account(record)?;
+            *self.stored_account.borrow_mut() = Some((record.status, record.lockout));
+        }
+        self.write_devices(record)
+    }
+
+    fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        exec(
+            &self.sql,
+            "INSERT INTO audit (at, realm, username, client_id, application, txid, factor, result,
+               reason, ip, country)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                event.at.into(),
+                event.realm.as_str().into(),
+                event.username.as_str().into(),
+                event.client_id.as_str().into(),
+                event.application.as_str().into(),
+                event.txid.as_str().into(),
+                event.factor.clone().into(),
+                event.result.as_str().into(),
+                event.reason.as_str().into(),
+                event.ip.clone().into(),
+                event.country.clone().into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn audit(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
+        rows(
+            &self.sql,
+            "SELECT at, realm, username, client_id, application, txid, factor, result, reason,
+               ip, country
+             FROM audit ORDER BY seq DESC LIMIT ?",
+            vec![i64::from(limit).into()],
+        )
+    }
+}
+
+impl SqlAccount<'_> {
+    fn write_account(&self, record: &AccountRecord) -> Result<(), StoreError> {
         exec(
             &self.sql,
             "INSERT INTO account (id, realm, username, status, failures, locked_since)
@@ -670,6 +725,10 @@ impl AccountStorage for SqlAccount<'_> {
                 record.lockout.locked_since.into(),
             ],
         )?;
+        Ok(())
+    }
+
+    fn write_devices(&self, record: &AccountRecord) -> Result<(), StoreError> {
         let mut stored = self.stored.borrow_mut();
         for (position, device) in record.devices.iter().enumerate() {
             let last_step = match device.last_step {
@@ -743,39 +802,6 @@ impl AccountStorage for SqlAccount<'_> {
         }
         Ok(())
     }
-
-    fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        exec(
-            &self.sql,
-            "INSERT INTO audit (at, realm, username, client_id, application, txid, factor, result,
-               reason, ip, country)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            vec![
-                event.at.into(),
-                event.realm.as_str().into(),
-                event.username.as_str().into(),
-                event.client_id.as_str().into(),
-                event.application.as_str().into(),
-                event.txid.as_str().into(),
-                event.factor.clone().into(),
-                event.result.as_str().into(),
-                event.reason.as_str().into(),
-                event.ip.clone().into(),
-                event.country.clone().into(),
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn audit(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
-        rows(
-            &self.sql,
-            "SELECT at, realm, username, client_id, application, txid, factor, result, reason,
-               ip, country
-             FROM audit ORDER BY seq DESC LIMIT ?",
-            vec![i64::from(limit).into()],
-        )
-    }
 }
 
 // -------------------------------------------------------------- Directory object
@@ -823,6 +849,9 @@ pub struct Directory {
     state: State,
     schema_ready: Cell<bool>,
     storage_key: Option<StorageKey>,
+    /// When expired codes were last purged (they are refused on redemption anyway, so a
+    /// purge a minute is enough to keep the table small).
+    last_purge: Cell<i64>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -837,6 +866,7 @@ impl DurableObject for Directory {
             state,
             schema_ready: Cell::new(false),
             storage_key: storage_key(&env),
+            last_purge: Cell::new(i64::MIN),
         }
     }
 
@@ -849,7 +879,14 @@ impl DurableObject for Directory {
             &text,
             |sql, command: DirectoryCommand| {
                 let key = require_key(&self.storage_key)?;
-                directory::execute(&SqlDirectory { sql, key }, command)
+                directory::execute(
+                    &SqlDirectory {
+                        sql,
+                        key,
+                        last_purge: &self.last_purge,
+                    },
+                    command,
+                )
             },
         )
     }
@@ -858,7 +895,11 @@ impl DurableObject for Directory {
 struct SqlDirectory<'a> {
     sql: SqlStorage,
     key: &'a StorageKey,
+    last_purge: &'a Cell<i64>,
 }
+
+/// Seconds between two purges of expired codes in one directory object.
+const PURGE_INTERVAL: i64 = 60;
 
 /// Where a client secret is stored: the associated data it is sealed with.
 fn client_secret_context(client_id: &str) -> String {
@@ -993,6 +1034,11 @@ impl DirectoryStorage for SqlDirectory<'_> {
     }
 
     fn purge_codes(&self, now: i64) -> Result<(), StoreError> {
+        let last = self.last_purge.get();
+        if now >= last && now < last.saturating_add(PURGE_INTERVAL) {
+            return Ok(());
+        }
+        self.last_purge.set(now);
         exec(
             &self.sql,
             "DELETE FROM auth_code WHERE expires_at < ?",

@@ -111,6 +111,12 @@ async fn start_flow<S: Stores>(
         ));
     }
     let mut settings = edge.config.push;
+    // A push rate limit set in the policy replaces the deployment's default.
+    if policy.config.push_rate_limit.is_some() {
+        let limit = policy.effective.push_rate_limit;
+        settings.rate_max = limit.max_requests.get();
+        settings.rate_window_minutes = limit.window_minutes.get();
+    }
     settings.allow_plain = policy.effective.allow_plain_push
         && policy.effective.allowed_methods.contains(&Method::Push);
     let txid = crate::store::random_txid(edge.entropy).map_err(|e| web::internal(&e))?;

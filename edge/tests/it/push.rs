@@ -289,3 +289,65 @@ fn pushes_are_rate_limited_per_user() {
     );
     assert_eq!(later.status, 200, "{}", later.text());
 }
+
+#[test]
+fn the_policy_sets_the_push_rate_limit_and_which_pushes_are_offered() {
+    let world = World::new();
+    world.activate("fay", 6);
+    let seeded = world.admin(
+        "/internal/v1/seed",
+        &json!({"realm": "demo", "policy": {"push_rate_limit": {"max_requests": 2, "window_minutes": 5}}}),
+    );
+    assert_eq!(seeded.status, 200, "{}", seeded.text());
+    let session = world.session("fay", NOW);
+    for i in 0..2 {
+        let reply = world.post_json(
+            "/prompt/v1/push",
+            &json!({"session": session}),
+            None,
+            NOW + i,
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    let refused = world.post_json(
+        "/prompt/v1/push",
+        &json!({"session": session}),
+        None,
+        NOW + 2,
+    );
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (429, json!("rate_limited"))
+    );
+
+    // Passcodes only: no push is offered at start, and none can be sent.
+    let seeded = world.admin(
+        "/internal/v1/seed",
+        &json!({"realm": "demo", "policy": {"allowed_methods": ["passcode"]}}),
+    );
+    assert_eq!(seeded.status, 200, "{}", seeded.text());
+    let started = world
+        .start_with(
+            &super::client().authorize_request("fay", super::STATE, NOW + 3),
+            NOW + 3,
+        )
+        .json();
+    let offered: Vec<&str> = started["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|option| option["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(offered, ["passcode"]);
+    let session = started["session"].as_str().unwrap();
+    let refused = world.post_json(
+        "/prompt/v1/push",
+        &json!({"session": session}),
+        None,
+        NOW + 3,
+    );
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (400, json!("method_unavailable"))
+    );
+}

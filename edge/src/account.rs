@@ -615,7 +615,8 @@ fn refuse(
     Ok(AccountReply::Refused(refusal))
 }
 
-fn event(
+/// The audit row for a decision about the account `key` (also used by `push_object`).
+pub(crate) fn event(
     key: &AccountKey,
     audit: &AuditContext,
     now: i64,

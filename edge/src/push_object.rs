@@ -15,8 +15,8 @@ use tessera_shared::v1::device::{PushLocation, PushRequest, PushWithdrawn};
 use tessera_shared::v1::{ApprovalDecision, DeviceApproval, Method, PushState};
 
 use crate::account::{
-    self, AccountKey, AccountRecord, AccountStorage, AuditContext, AuditEvent, DeviceRecord,
-    Refusal, TotpSeed, UserSeed, UserStatus,
+    self, AccountKey, AccountRecord, AccountStorage, AuditContext, DeviceRecord, Refusal, TotpSeed,
+    UserSeed, UserStatus, event,
 };
 use crate::store::StoreError;
 
@@ -963,29 +963,6 @@ fn fraud_report(
         country: audit.country.clone(),
         via: via.to_owned(),
         muted_until,
-    }
-}
-
-fn event(
-    key: &AccountKey,
-    audit: &AuditContext,
-    now: i64,
-    factor: Option<&str>,
-    result: &str,
-    reason: &str,
-) -> AuditEvent {
-    AuditEvent {
-        at: now,
-        realm: key.realm.clone(),
-        username: key.username.clone(),
-        client_id: audit.client_id.clone(),
-        application: audit.application.clone(),
-        txid: audit.txid.clone(),
-        factor: factor.map(str::to_owned),
-        result: result.to_owned(),
-        reason: reason.to_owned(),
-        ip: audit.ip.clone(),
-        country: audit.country.clone(),
     }
 }
 

@@ -5,9 +5,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
 import { LoginPage, NAVIGATION_TIMEOUT, PromptPage } from './pages.mjs';
+import { launchChromium } from './env.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
@@ -33,11 +32,7 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
 
   before(async () => {
     assert.ok(WWW_URL && ALICE_PASSWORD, 'run with `cargo xtask test`');
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     // The pages' CSP forbids inline scripts; the audit script is ours, not the page's.
     context = await browser.newContext({ bypassCSP: true });
     page = await context.newPage();

@@ -9,12 +9,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 
 import { seedUser, totp } from './seed.mjs';
-
-function required(name) {
-  const value = process.env[name];
-  assert.ok(value, `${name} is not set: run the end-to-end tests with \`cargo xtask test\``);
-  return value;
-}
+import { required } from './env.mjs';
 
 const EDGE_URL = required('TESSERA_EDGE_URL');
 const WWW_URL = required('TESSERA_WWW_URL');

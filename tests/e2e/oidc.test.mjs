@@ -18,12 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 
 import { seedUser, totp } from './seed.mjs';
-
-function required(name) {
-  const value = process.env[name];
-  assert.ok(value, `${name} is not set: run the end-to-end tests with \`cargo xtask test\``);
-  return value;
-}
+import { required } from './env.mjs';
 
 const EDGE_URL = required('TESSERA_EDGE_URL');
 const EDGE_HTTPS = new URL(required('TESSERA_EDGE_HTTPS_URL'));

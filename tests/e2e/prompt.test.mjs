@@ -10,18 +10,12 @@ import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 
 import { Client as DuoClient } from '@duosecurity/duo_universal';
-import { chromium } from 'playwright-core';
 
 import {
   NAVIGATION_TIMEOUT, PROMPT_TIMEOUT, PreviewPage, Screenshots, serveHostPages,
 } from './pages.mjs';
 import { seedUser, totp } from './seed.mjs';
-
-function required(name) {
-  const value = process.env[name];
-  assert.ok(value, `${name} is not set: run the end-to-end tests with \`cargo xtask test\``);
-  return value;
-}
+import { required, launchChromium } from './env.mjs';
 
 const EDGE_URL = required('TESSERA_EDGE_URL');
 const WWW_URL = required('TESSERA_WWW_URL');
@@ -120,11 +114,7 @@ describe('the prompt in Chromium', () => {
   let browser;
 
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

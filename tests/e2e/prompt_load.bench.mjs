@@ -4,19 +4,14 @@
 // method screen can be used; its `startTime` is measured from the navigation start.
 // Prints one JSON line: {loads, median_ms, first_ms, min_ms, max_ms}. Not a test file.
 
-import { chromium } from 'playwright-core';
-
 import { LoginPage, NAVIGATION_TIMEOUT, PromptPage } from './pages.mjs';
+import { launchChromium } from './env.mjs';
 
 const WWW_URL = process.env.TESSERA_WWW_URL;
 const PASSWORD = process.env.TESSERA_ALICE_PASSWORD;
 const LOADS = Number(process.env.TESSERA_BENCH_LOADS || 20);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const context = await browser.newContext();
   const page = await context.newPage();

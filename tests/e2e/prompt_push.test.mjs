@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { Client as DuoClient } from '@duosecurity/duo_universal';
-import { chromium } from 'playwright-core';
 
 import {
   LoginPage,
@@ -18,12 +17,7 @@ import {
   SignedInPage,
 } from './pages.mjs';
 import { Device, notifications, unique, userWithDevice } from './push.mjs';
-
-function required(name) {
-  const value = process.env[name];
-  assert.ok(value, `${name} is not set: run the end-to-end tests with \`cargo xtask test\``);
-  return value;
-}
+import { required, launchChromium } from './env.mjs';
 
 const EDGE_URL = required('TESSERA_EDGE_URL');
 const WWW_URL = required('TESSERA_WWW_URL');
@@ -83,18 +77,7 @@ describe('push in the prompt (Chromium, real edge, real authenticator)', () => {
   const shots = new Screenshots(process.env.TESSERA_SCREENSHOTS, 'prompt-push');
 
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -10,12 +10,9 @@ import { createHmac, createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { required } from './env.mjs';
 
-export function required(name) {
-  const value = process.env[name];
-  assert.ok(value, `${name} is not set: run the end-to-end tests with \`cargo xtask test\``);
-  return value;
-}
+export { required };
 
 export const EDGE_URL = required('TESSERA_EDGE_URL');
 const WWW_URL = required('TESSERA_WWW_URL');

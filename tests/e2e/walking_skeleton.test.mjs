@@ -8,15 +8,8 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
 import { LoginPage, NAVIGATION_TIMEOUT, PromptPage, Screenshots, SignedInPage } from './pages.mjs';
-
-function required(name) {
-  const value = process.env[name];
-  assert.ok(value, `${name} is not set: run the end-to-end tests with \`cargo xtask test\``);
-  return value;
-}
+import { required, launchChromium } from './env.mjs';
 
 const WWW_URL = required('TESSERA_WWW_URL');
 const DEVICE_BIN = required('TESSERA_DEVICE_BIN');
@@ -45,18 +38,7 @@ describe('walking skeleton: password, then a passcode in the embedded prompt', (
   let usedCode;
 
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -10,6 +10,7 @@ import { before, describe, test } from 'node:test';
 
 import { seedUser, totp } from './seed.mjs';
 import { required } from './env.mjs';
+import { requestClaims } from './rp.mjs';
 
 const EDGE_URL = required('TESSERA_EDGE_URL');
 const WWW_URL = required('TESSERA_WWW_URL');
@@ -44,29 +45,6 @@ function jwt(claims, { header = { alg: 'HS512', typ: 'JWT' }, key = CLIENT_SECRE
   const input = `${b64u(header)}.${b64u(claims)}`;
   const signature = hash ? createHmac(hash, Buffer.from(key, 'utf8')).update(input).digest('base64url') : '';
   return `${input}.${signature}`;
-}
-
-/** Claims of an authorize `request` JWT as the Node SDK sends them, with `changes` applied
- * (a value of `undefined` removes the claim). */
-function requestClaims(username, changes = {}) {
-  const claims = {
-    response_type: 'code',
-    scope: 'openid',
-    exp: now() + 300,
-    client_id: CLIENT_ID,
-    redirect_uri: REDIRECT_URI,
-    state: randomBytes(24).toString('hex'),
-    duo_uname: username,
-    iss: CLIENT_ID,
-    aud: `https://${HOST}`,
-    use_duo_code_attribute: true,
-    iat: now(),
-  };
-  for (const [name, value] of Object.entries(changes)) {
-    if (value === undefined) delete claims[name];
-    else claims[name] = value;
-  }
-  return claims;
 }
 
 /** A client assertion for `path` (`/oauth/v1/token` or `/oauth/v1/health_check`). */

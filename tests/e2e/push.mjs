@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { required } from './env.mjs';
+import { requestClaims } from './rp.mjs';
 
 export { required };
 
@@ -53,19 +54,7 @@ export async function call(path, { method = 'POST', json, headers = {} } = {}) {
 
 /** `/prompt/v1/start` for `username` with a request signed as the relying app does. */
 export async function startPrompt(username) {
-  const claims = {
-    response_type: 'code',
-    scope: 'openid',
-    exp: now() + 300,
-    client_id: CLIENT_ID,
-    redirect_uri: REDIRECT_URI,
-    state: randomBytes(24).toString('hex'),
-    duo_uname: username,
-    iss: CLIENT_ID,
-    aud: `https://${HOST}`,
-    use_duo_code_attribute: true,
-    iat: now(),
-  };
+  const claims = requestClaims(username);
   const started = await call('/prompt/v1/start', { json: { client_id: CLIENT_ID, request: jwt(claims) } });
   assert.equal(started.status, 200, `start for ${username}: ${started.text}`);
   return started.json;

@@ -20,6 +20,7 @@ use tessera_shared::policy::{
 };
 use tessera_shared::v1::{Method, MethodOption, PolicyConfig};
 
+use crate::code::{Grant, PendingCode};
 use crate::store::StoreError;
 
 /// TOTP codes are accepted one step either side of now.
@@ -102,6 +103,9 @@ pub enum AccountCommand {
         /// application under `policy` (checked by the Worker, which holds the key).
         #[serde(default)]
         remembered: bool,
+        /// The authorization code to store if the verdict is a final allow.
+        #[serde(default)]
+        code: Option<PendingCode>,
     },
     /// Check a passcode against the user's devices, refusing replays and counting failures
     /// against the policy's lockout settings.
@@ -111,6 +115,17 @@ pub enum AccountCommand {
         now: i64,
         #[serde(default)]
         policy: PolicyConfig,
+        /// The authorization code to store if the passcode is accepted.
+        #[serde(default)]
+        code: Option<PendingCode>,
+    },
+    /// Store the authorization code of a sign-in another command already allowed (a push
+    /// answered in this object).
+    IssueCode {
+        code: PendingCode,
+        factor: String,
+        reason: String,
+        now: i64,
     },
     /// Create or update the user and devices without resetting counters or steps.
     Seed { user: UserSeed },
@@ -130,6 +145,7 @@ pub enum AccountReply {
     },
     Refused(Refusal),
     Seeded,
+    CodeStored,
     /// A final allow without a second factor: bypass status, policy skip, a trusted
     /// network, an unenrolled user let through, a remembered device.
     Allowed {
@@ -351,6 +367,10 @@ pub trait AccountStorage {
     fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// The newest `limit` audit rows, newest first.
     fn audit(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError>;
+    /// Stores an authorization code, first deleting the codes expired before `now`.
+    fn insert_code(&self, code_hash: &str, grant: &Grant, now: i64) -> Result<(), StoreError>;
+    /// Reads and deletes a code in one step.
+    fn take_code(&self, code_hash: &str) -> Result<Option<Grant>, StoreError>;
 }
 
 /// The factor recorded for an allow without a second factor (Admin API vocabulary).
@@ -368,18 +388,32 @@ pub fn execute(
             now,
             policy,
             remembered,
+            code,
         } => {
             let policy = resolve(policy)?;
-            begin(storage, key, &policy, remembered, &audit, now)
+            let reply = begin(storage, key, &policy, remembered, &audit, now)?;
+            store_code_if_allowed(storage, code, reply, now)
         }
         AccountCommand::VerifyPasscode {
             passcode,
             audit,
             now,
             policy,
+            code,
         } => {
             let policy = resolve(policy)?;
-            verify_passcode(storage, key, &policy, &passcode.0, &audit, now)
+            let reply = verify_passcode(storage, key, &policy, &passcode.0, &audit, now)?;
+            store_code_if_allowed(storage, code, reply, now)
+        }
+        AccountCommand::IssueCode {
+            code,
+            factor,
+            reason,
+            now,
+        } => {
+            let (code_hash, grant) = code.decided(&factor, &reason);
+            storage.insert_code(&code_hash, &grant, now)?;
+            Ok(AccountReply::CodeStored)
         }
         AccountCommand::Seed { user } => {
             let merged = merge_seed(storage.load()?, key, user)?;
@@ -388,6 +422,37 @@ pub fn execute(
         }
         AccountCommand::Audit { limit } => Ok(AccountReply::Audit(storage.audit(limit)?)),
     }
+}
+
+/// Stores `code` when `reply` allows the sign-in, in the same step as the decision and
+/// after its audit row; any other reply stores nothing.
+fn store_code_if_allowed(
+    storage: &impl AccountStorage,
+    code: Option<PendingCode>,
+    reply: AccountReply,
+    now: i64,
+) -> Result<AccountReply, StoreError> {
+    if let (
+        Some(code),
+        AccountReply::Accepted { factor, reason, .. } | AccountReply::Allowed { factor, reason },
+    ) = (code, &reply)
+    {
+        let (code_hash, grant) = code.decided(factor, reason);
+        storage.insert_code(&code_hash, &grant, now)?;
+    }
+    Ok(reply)
+}
+
+/// Redeems an authorization code held by this object: deletes it and returns its grant
+/// if it had not expired (`/oauth/v1/token`).
+pub fn redeem_code(
+    storage: &impl AccountStorage,
+    code_hash: &str,
+    now: i64,
+) -> Result<Option<Grant>, StoreError> {
+    Ok(storage
+        .take_code(code_hash)?
+        .filter(|grant| grant.expires_at >= now))
 }
 
 /// The checked policy, or a corrupt-record error: the Worker only sends policies it

@@ -13,6 +13,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use crate::account::{AccountCommand, AccountKey, AccountReply};
+use crate::code::Grant;
 use crate::directory::{DirectoryCommand, DirectoryReply};
 use crate::issuer::{IssuerCommand, IssuerReply};
 use crate::push_object::{OutboxCommand, OutboxReply, PushCommand, PushReply};
@@ -85,6 +86,19 @@ impl<S: Stores> Stores for Cached<'_, S> {
         command: AccountCommand,
     ) -> Result<AccountReply, StoreError> {
         self.inner.account(key, command).await
+    }
+
+    fn account_route(&self, key: &AccountKey) -> Result<String, StoreError> {
+        self.inner.account_route(key)
+    }
+
+    async fn redeem_code(
+        &self,
+        route: &str,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<Option<Grant>, StoreError> {
+        self.inner.redeem_code(route, code_hash, now).await
     }
 
     async fn push(&self, key: &AccountKey, command: PushCommand) -> Result<PushReply, StoreError> {

@@ -1,27 +1,20 @@
 //! The directory objects. One global registry maps each client id to its registration
 //! (realm, sealed secret, name, allowed embed origins): the only thing a request must
 //! look up before it knows its realm. Every realm then has a directory of its own for the
-//! rest: its global policy, each application's branding and policy, and the single-use
-//! authorization codes. `DirectoryCommand::object` says which object runs a command, so
-//! realms never share a lock or a table.
-//!
-//! Codes are stored under the SHA-256 of the code, so the lookup never compares the code
-//! itself, and a code is deleted in the same step that reads it: two exchanges of one
-//! code cannot both succeed. `DirectoryCommand`/`DirectoryReply` are internal messages
-//! between the Worker and the object.
+//! rest: its global policy and each application's branding and policy.
+//! `DirectoryCommand::object` says which object runs a command, so realms never share a
+//! lock or a table. (Authorization codes live in the account objects: `code`.)
+//! `DirectoryCommand`/`DirectoryReply` are internal messages between the Worker and the
+//! object.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tessera_shared::SecretString;
 use tessera_shared::v1::PolicyConfig;
 
 use crate::account::secret_string;
 use crate::store::StoreError;
-
-/// Authorization codes live for 60 seconds.
-pub const CODE_LIFETIME: i64 = 60;
 
 /// A registered application.
 #[derive(Clone, Serialize, Deserialize)]
@@ -109,23 +102,6 @@ pub struct Policies {
     pub application: AppSettings,
 }
 
-/// What an authorization code stands for; everything the token endpoint needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Grant {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub realm: String,
-    pub username: String,
-    pub nonce: Option<String>,
-    pub factor: String,
-    pub reason: String,
-    pub auth_time: i64,
-    pub txid: String,
-    pub ip: Option<String>,
-    pub country: Option<String>,
-    pub expires_at: i64,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum DirectoryCommand {
     GetApplication {
@@ -133,20 +109,6 @@ pub enum DirectoryCommand {
     },
     PutApplication {
         app: AppRecord,
-    },
-    /// Runs in the grant's realm's directory.
-    IssueCode {
-        code_hash: String,
-        grant: Grant,
-        now: i64,
-    },
-    /// Deletes the code and returns its grant if it had not expired. Runs in `realm`'s
-    /// directory (the authenticated client's realm), or in the registry without one.
-    RedeemCode {
-        code_hash: String,
-        now: i64,
-        #[serde(default)]
-        realm: Option<String>,
     },
     /// Replaces a realm's global policy.
     PutRealmPolicy {
@@ -170,8 +132,7 @@ pub enum DirectoryCommand {
 pub enum DirectoryReply {
     Application(Option<AppRecord>),
     Stored,
-    Grant(Option<Grant>),
-    Policies(Policies),
+    Policies(Box<Policies>),
 }
 
 /// Which directory object runs a command.
@@ -198,10 +159,6 @@ impl DirectoryCommand {
     pub fn object(&self) -> DirectoryObject<'_> {
         match self {
             Self::GetApplication { .. } | Self::PutApplication { .. } => DirectoryObject::Registry,
-            Self::RedeemCode { realm, .. } => realm
-                .as_deref()
-                .map_or(DirectoryObject::Registry, DirectoryObject::Realm),
-            Self::IssueCode { grant, .. } => DirectoryObject::Realm(&grant.realm),
             Self::PutRealmPolicy { realm, .. }
             | Self::PutAppSettings { realm, .. }
             | Self::GetPolicies { realm, .. } => DirectoryObject::Realm(realm),
@@ -213,10 +170,6 @@ impl DirectoryCommand {
 pub trait DirectoryStorage {
     fn application(&self, client_id: &str) -> Result<Option<AppRecord>, StoreError>;
     fn put_application(&self, app: &AppRecord) -> Result<(), StoreError>;
-    fn insert_code(&self, code_hash: &str, grant: &Grant) -> Result<(), StoreError>;
-    /// Reads and deletes in one step.
-    fn take_code(&self, code_hash: &str) -> Result<Option<Grant>, StoreError>;
-    fn purge_codes(&self, now: i64) -> Result<(), StoreError>;
     fn realm_policy(&self, realm: &str) -> Result<Option<PolicyConfig>, StoreError>;
     fn put_realm_policy(&self, realm: &str, policy: &PolicyConfig) -> Result<(), StoreError>;
     fn app_settings(&self, client_id: &str) -> Result<Option<AppSettings>, StoreError>;
@@ -236,21 +189,6 @@ pub fn execute(
             storage.put_application(&app)?;
             Ok(DirectoryReply::Stored)
         }
-        DirectoryCommand::IssueCode {
-            code_hash,
-            grant,
-            now,
-        } => {
-            storage.purge_codes(now)?;
-            storage.insert_code(&code_hash, &grant)?;
-            Ok(DirectoryReply::Stored)
-        }
-        DirectoryCommand::RedeemCode { code_hash, now, .. } => {
-            let grant = storage.take_code(&code_hash)?;
-            Ok(DirectoryReply::Grant(
-                grant.filter(|grant| grant.expires_at >= now),
-            ))
-        }
         DirectoryCommand::PutRealmPolicy { realm, policy } => {
             storage.put_realm_policy(&realm, &policy)?;
             Ok(DirectoryReply::Stored)
@@ -264,18 +202,10 @@ pub fn execute(
             Ok(DirectoryReply::Stored)
         }
         DirectoryCommand::GetPolicies { realm, client_id } => {
-            Ok(DirectoryReply::Policies(Policies {
+            Ok(DirectoryReply::Policies(Box::new(Policies {
                 global: storage.realm_policy(&realm)?.unwrap_or_default(),
                 application: storage.app_settings(&client_id)?.unwrap_or_default(),
-            }))
+            })))
         }
     }
-}
-
-/// The storage key of an authorization code: lowercase hex SHA-256.
-pub fn code_hash(code: &str) -> String {
-    Sha256::digest(code.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }

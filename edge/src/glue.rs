@@ -8,10 +8,10 @@
 //!
 //! Storage layout (see `docs/api.md`):
 //! - `Account` object, named `["realm","username"]`: tables `account` (one row), `device`,
-//!   `audit`.
+//!   `audit`, `auth_code` (its user's unredeemed authorization codes, by hash).
 //! - `Directory` objects (one class, the same tables in each): `global`, the registry,
-//!   uses `application`; `["realm","<realm>"]`, one per realm, uses `app_settings`,
-//!   `realm_policy` and `auth_code`; the registry also keeps `application_token`.
+//!   uses `application`; `["realm","<realm>"]`, one per realm, uses `app_settings` and
+//!   `realm_policy`; the registry also keeps `application_token`.
 //! - `Issuer` object, named `global`: tables `signing_key` (seeds sealed), `seen_jti`.
 //! - Push (`glue/push.rs`): the account object's `push_book` row, its devices' hibernating
 //!   WebSockets and its long polls; outbox objects (`{"outbox":"realm"}`) with table
@@ -40,8 +40,9 @@ use crate::account::{
 };
 use crate::app::{ClientInfo, Config, Edge, RequestContext};
 use crate::cache::{Cached, DirectoryCache};
+use crate::code::Grant;
 use crate::directory::{
-    self, AppRecord, AppSettings, DirectoryCommand, DirectoryReply, DirectoryStorage, Grant,
+    self, AppRecord, AppSettings, DirectoryCommand, DirectoryReply, DirectoryStorage,
 };
 use crate::issuer::{self, IssuerCommand, IssuerReply, IssuerStorage, StoredKey};
 use crate::sealing::StorageKey;
@@ -207,6 +208,17 @@ fn backend(error: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(error.to_string())
 }
 
+/// Where an account object redeems its authorization codes.
+const REDEEM_PATH: &str = "/redeem";
+const REDEEM_URL: &str = "https://object.internal/redeem";
+
+/// A code redemption, sent to the object the code's route names.
+#[derive(Serialize, Deserialize)]
+struct Redeem {
+    code_hash: String,
+    now: i64,
+}
+
 /// The message an account object receives: which account, and what to do.
 #[derive(Serialize, Deserialize)]
 struct AccountEnvelope {
@@ -265,6 +277,33 @@ impl Stores for WorkerStores<'_> {
             command,
         };
         call(&stub, &envelope).await
+    }
+
+    fn account_route(&self, key: &AccountKey) -> Result<String, StoreError> {
+        let namespace = self.env.durable_object(ACCOUNTS_BINDING).map_err(backend)?;
+        let id = namespace
+            .id_from_name(&key.object_name())
+            .map_err(backend)?;
+        Ok(id.to_string())
+    }
+
+    async fn redeem_code(
+        &self,
+        route: &str,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<Option<Grant>, StoreError> {
+        let namespace = self.env.durable_object(ACCOUNTS_BINDING).map_err(backend)?;
+        // A route that is not one of this namespace's ids names no account.
+        let Ok(id) = namespace.id_from_string(route) else {
+            return Ok(None);
+        };
+        let stub = id.get_stub().map_err(backend)?;
+        let redeem = Redeem {
+            code_hash: code_hash.to_owned(),
+            now,
+        };
+        call_at(&stub, REDEEM_URL, &redeem).await
     }
 
     async fn directory(&self, command: DirectoryCommand) -> Result<DirectoryReply, StoreError> {
@@ -382,6 +421,21 @@ const ACCOUNT_SCHEMA: &[&str] = &[
         totp_period INTEGER NOT NULL,
         last_step INTEGER
     )",
+    "CREATE TABLE IF NOT EXISTS auth_code (
+        code_hash TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        redirect_uri TEXT NOT NULL,
+        realm TEXT NOT NULL,
+        username TEXT NOT NULL,
+        nonce TEXT,
+        factor TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        auth_time INTEGER NOT NULL,
+        txid TEXT NOT NULL,
+        ip TEXT,
+        country TEXT,
+        expires_at INTEGER NOT NULL
+    )",
     "CREATE TABLE IF NOT EXISTS push_book (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         book TEXT NOT NULL
@@ -459,6 +513,18 @@ impl DurableObject for Account {
         }
         if path == push::OUTBOX_PATH {
             return push::run_outbox(self, &text);
+        }
+        if path == REDEEM_PATH {
+            return run_command(
+                &self.state,
+                &self.schema_ready,
+                ACCOUNT_SCHEMA,
+                &text,
+                |sql, redeem: Redeem| {
+                    let key = require_key(&self.storage_key)?;
+                    account::redeem_code(&SqlAccount::new(sql, key), &redeem.code_hash, redeem.now)
+                },
+            );
         }
         run_command(
             &self.state,
@@ -706,7 +772,50 @@ impl AccountStorage for SqlAccount<'_> {
             vec![i64::from(limit).into()],
         )
     }
+
+    fn insert_code(&self, code_hash: &str, grant: &Grant, now: i64) -> Result<(), StoreError> {
+        exec(
+            &self.sql,
+            "DELETE FROM auth_code WHERE expires_at < ?",
+            vec![now.into()],
+        )?;
+        exec(
+            &self.sql,
+            &format!(
+                "INSERT INTO auth_code (code_hash, {GRANT_COLUMNS})
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ),
+            vec![
+                code_hash.into(),
+                grant.client_id.as_str().into(),
+                grant.redirect_uri.as_str().into(),
+                grant.realm.as_str().into(),
+                grant.username.as_str().into(),
+                grant.nonce.clone().into(),
+                grant.factor.as_str().into(),
+                grant.reason.as_str().into(),
+                grant.auth_time.into(),
+                grant.txid.as_str().into(),
+                grant.ip.clone().into(),
+                grant.country.clone().into(),
+                grant.expires_at.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn take_code(&self, code_hash: &str) -> Result<Option<Grant>, StoreError> {
+        let found: Vec<Grant> = rows(
+            &self.sql,
+            &format!("DELETE FROM auth_code WHERE code_hash = ? RETURNING {GRANT_COLUMNS}"),
+            vec![code_hash.into()],
+        )?;
+        Ok(found.into_iter().next())
+    }
 }
+
+const GRANT_COLUMNS: &str = "client_id, redirect_uri, realm, username, nonce, factor, reason, \
+                             auth_time, txid, ip, country, expires_at";
 
 impl SqlAccount<'_> {
     fn write_account(&self, record: &AccountRecord) -> Result<(), StoreError> {
@@ -826,21 +935,8 @@ const DIRECTORY_SCHEMA: &[&str] = &[
         client_id TEXT PRIMARY KEY,
         id_token_format TEXT NOT NULL
     )",
-    "CREATE TABLE IF NOT EXISTS auth_code (
-        code_hash TEXT PRIMARY KEY,
-        client_id TEXT NOT NULL,
-        redirect_uri TEXT NOT NULL,
-        realm TEXT NOT NULL,
-        username TEXT NOT NULL,
-        nonce TEXT,
-        factor TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        auth_time INTEGER NOT NULL,
-        txid TEXT NOT NULL,
-        ip TEXT,
-        country TEXT,
-        expires_at INTEGER NOT NULL
-    )",
+    // Authorization codes moved to the account objects (`code`).
+    "DROP TABLE IF EXISTS auth_code",
 ];
 
 /// Applications and authorization codes.
@@ -849,9 +945,6 @@ pub struct Directory {
     state: State,
     schema_ready: Cell<bool>,
     storage_key: Option<StorageKey>,
-    /// When expired codes were last purged (they are refused on redemption anyway, so a
-    /// purge a minute is enough to keep the table small).
-    last_purge: Cell<i64>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -866,7 +959,6 @@ impl DurableObject for Directory {
             state,
             schema_ready: Cell::new(false),
             storage_key: storage_key(&env),
-            last_purge: Cell::new(i64::MIN),
         }
     }
 
@@ -879,14 +971,7 @@ impl DurableObject for Directory {
             &text,
             |sql, command: DirectoryCommand| {
                 let key = require_key(&self.storage_key)?;
-                directory::execute(
-                    &SqlDirectory {
-                        sql,
-                        key,
-                        last_purge: &self.last_purge,
-                    },
-                    command,
-                )
+                directory::execute(&SqlDirectory { sql, key }, command)
             },
         )
     }
@@ -895,11 +980,7 @@ impl DurableObject for Directory {
 struct SqlDirectory<'a> {
     sql: SqlStorage,
     key: &'a StorageKey,
-    last_purge: &'a Cell<i64>,
 }
-
-/// Seconds between two purges of expired codes in one directory object.
-const PURGE_INTERVAL: i64 = 60;
 
 /// Where a client secret is stored: the associated data it is sealed with.
 fn client_secret_context(client_id: &str) -> String {
@@ -919,9 +1000,6 @@ struct ApplicationRow {
 struct TokenFormatRow {
     id_token_format: String,
 }
-
-const GRANT_COLUMNS: &str = "client_id, redirect_uri, realm, username, nonce, factor, reason, \
-                             auth_time, txid, ip, country, expires_at";
 
 impl DirectoryStorage for SqlDirectory<'_> {
     fn application(&self, client_id: &str) -> Result<Option<AppRecord>, StoreError> {
@@ -989,60 +1067,6 @@ impl DirectoryStorage for SqlDirectory<'_> {
                 app.client_id.as_str().into(),
                 app.id_token_format.as_str().into(),
             ],
-        )?;
-        Ok(())
-    }
-
-    fn insert_code(&self, code_hash: &str, grant: &Grant) -> Result<(), StoreError> {
-        exec(
-            &self.sql,
-            &format!(
-                "INSERT INTO auth_code (code_hash, {GRANT_COLUMNS})
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            ),
-            vec![
-                code_hash.into(),
-                grant.client_id.as_str().into(),
-                grant.redirect_uri.as_str().into(),
-                grant.realm.as_str().into(),
-                grant.username.as_str().into(),
-                grant.nonce.clone().into(),
-                grant.factor.as_str().into(),
-                grant.reason.as_str().into(),
-                grant.auth_time.into(),
-                grant.txid.as_str().into(),
-                grant.ip.clone().into(),
-                grant.country.clone().into(),
-                grant.expires_at.into(),
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn take_code(&self, code_hash: &str) -> Result<Option<Grant>, StoreError> {
-        let found: Vec<Grant> = rows(
-            &self.sql,
-            &format!("SELECT {GRANT_COLUMNS} FROM auth_code WHERE code_hash = ?"),
-            vec![code_hash.into()],
-        )?;
-        exec(
-            &self.sql,
-            "DELETE FROM auth_code WHERE code_hash = ?",
-            vec![code_hash.into()],
-        )?;
-        Ok(found.into_iter().next())
-    }
-
-    fn purge_codes(&self, now: i64) -> Result<(), StoreError> {
-        let last = self.last_purge.get();
-        if now >= last && now < last.saturating_add(PURGE_INTERVAL) {
-            return Ok(());
-        }
-        self.last_purge.set(now);
-        exec(
-            &self.sql,
-            "DELETE FROM auth_code WHERE expires_at < ?",
-            vec![now.into()],
         )?;
         Ok(())
     }

@@ -17,6 +17,7 @@ pub mod account;
 pub mod admin;
 pub mod app;
 pub mod cache;
+pub mod code;
 pub mod directory;
 pub mod issuer;
 pub mod memory;

@@ -5,6 +5,8 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -13,8 +15,9 @@ use crate::account::{
 };
 use tessera_shared::v1::PolicyConfig;
 
+use crate::code::Grant;
 use crate::directory::{
-    self, AppRecord, AppSettings, DirectoryCommand, DirectoryReply, DirectoryStorage, Grant,
+    self, AppRecord, AppSettings, DirectoryCommand, DirectoryReply, DirectoryStorage,
 };
 use crate::issuer::{self, IssuerCommand, IssuerReply, IssuerStorage, StoredKey};
 use crate::push_object::{
@@ -28,6 +31,7 @@ pub struct MemoryAccount {
     record: RefCell<Option<AccountRecord>>,
     audit: RefCell<Vec<AuditEvent>>,
     push: RefCell<PushBook>,
+    codes: RefCell<HashMap<String, Grant>>,
 }
 
 impl PushStorage for MemoryAccount {
@@ -71,6 +75,17 @@ impl AccountStorage for MemoryAccount {
         Ok(())
     }
 
+    fn insert_code(&self, code_hash: &str, grant: &Grant, now: i64) -> Result<(), StoreError> {
+        let mut codes = self.codes.borrow_mut();
+        codes.retain(|_, grant| grant.expires_at >= now);
+        codes.insert(code_hash.to_owned(), grant.clone());
+        Ok(())
+    }
+
+    fn take_code(&self, code_hash: &str) -> Result<Option<Grant>, StoreError> {
+        Ok(self.codes.borrow_mut().remove(code_hash))
+    }
+
     fn audit(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         Ok(self
@@ -87,7 +102,6 @@ impl AccountStorage for MemoryAccount {
 #[derive(Debug, Default)]
 pub struct MemoryDirectory {
     applications: RefCell<HashMap<String, AppRecord>>,
-    codes: RefCell<HashMap<String, Grant>>,
     realm_policies: RefCell<HashMap<String, PolicyConfig>>,
     settings: RefCell<HashMap<String, AppSettings>>,
 }
@@ -101,24 +115,6 @@ impl DirectoryStorage for MemoryDirectory {
         self.applications
             .borrow_mut()
             .insert(app.client_id.clone(), app.clone());
-        Ok(())
-    }
-
-    fn insert_code(&self, code_hash: &str, grant: &Grant) -> Result<(), StoreError> {
-        self.codes
-            .borrow_mut()
-            .insert(code_hash.to_owned(), grant.clone());
-        Ok(())
-    }
-
-    fn take_code(&self, code_hash: &str) -> Result<Option<Grant>, StoreError> {
-        Ok(self.codes.borrow_mut().remove(code_hash))
-    }
-
-    fn purge_codes(&self, now: i64) -> Result<(), StoreError> {
-        self.codes
-            .borrow_mut()
-            .retain(|_, grant| grant.expires_at >= now);
         Ok(())
     }
 
@@ -233,12 +229,13 @@ impl MemoryStores {
             .and_then(|account| account.record.borrow().clone())
     }
 
-    /// Number of unexpired and unredeemed codes held, in every directory.
+    /// Number of unredeemed codes held, in every account (expired ones are purged when
+    /// the account stores its next code).
     pub fn code_count(&self) -> usize {
-        self.directories
+        self.accounts
             .borrow()
             .values()
-            .map(|directory| directory.codes.borrow().len())
+            .map(|account| account.codes.borrow().len())
             .sum()
     }
 
@@ -273,6 +270,28 @@ impl Stores for MemoryStores {
         let object = self.account_object(key);
         let reply = account::execute(object.as_ref(), key, wire(&command)?)?;
         wire(&reply)
+    }
+
+    /// The object name in unpadded base64url: opaque enough for tests, and URL-safe.
+    fn account_route(&self, key: &AccountKey) -> Result<String, StoreError> {
+        Ok(URL_SAFE_NO_PAD.encode(key.object_name()))
+    }
+
+    async fn redeem_code(
+        &self,
+        route: &str,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<Option<Grant>, StoreError> {
+        let name = URL_SAFE_NO_PAD
+            .decode(route)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        let Some(object) = name.and_then(|name| self.accounts.borrow().get(&name).cloned()) else {
+            return Ok(None);
+        };
+        let grant = account::redeem_code(object.as_ref(), code_hash, now)?;
+        wire(&grant)
     }
 
     async fn push(&self, key: &AccountKey, command: PushCommand) -> Result<PushReply, StoreError> {

@@ -11,9 +11,10 @@ use tessera_shared::jws::Hs512Key;
 use tessera_shared::multipart;
 
 use crate::app::{Edge, RequestContext};
-use crate::directory::{self, AppRecord, DirectoryCommand, DirectoryReply, IdTokenFormat};
+use crate::code;
+use crate::directory::{AppRecord, IdTokenFormat};
 use crate::prompt::application;
-use crate::store::{self, StoreError, Stores};
+use crate::store::{self, Stores};
 use crate::web::{self, MAX_BODY_BYTES, Request, Response};
 use crate::{issuer, openid};
 
@@ -242,16 +243,13 @@ async fn token_flow<S: Stores>(
     let redirect_uri = params.get("redirect_uri").ok_or(TokenError::InvalidGrant)?;
     // The code is consumed by this lookup whatever happens next: a code shown with the
     // wrong client or redirect URI is burnt, not left for another try.
-    let command = DirectoryCommand::RedeemCode {
-        code_hash: directory::code_hash(code),
-        now: cx.now,
-        realm: Some(app.realm.clone()),
-    };
-    let grant = match edge.stores.directory(command).await {
-        Ok(DirectoryReply::Grant(grant)) => grant.ok_or(TokenError::InvalidGrant)?,
-        Ok(_) => return Err(server_error(&StoreError::UnexpectedReply("redeem_code"))),
-        Err(error) => return Err(server_error(&error)),
-    };
+    let route = code::route(code).ok_or(TokenError::InvalidGrant)?;
+    let grant = edge
+        .stores
+        .redeem_code(route, &code::code_hash(code), cx.now)
+        .await
+        .map_err(|error| server_error(&error))?
+        .ok_or(TokenError::InvalidGrant)?;
     if grant.client_id != app.client_id
         || grant.redirect_uri != *redirect_uri
         || grant.realm != app.realm

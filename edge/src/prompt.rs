@@ -20,9 +20,8 @@ use tessera_shared::v1::{
 
 use crate::account::{AccountCommand, AccountKey, AccountReply, AuditContext, Passcode, Refusal};
 use crate::app::{Edge, RequestContext};
-use crate::directory::{
-    self, AppRecord, Branding, CODE_LIFETIME, DirectoryCommand, DirectoryReply, Grant, Policies,
-};
+use crate::code::{self, CODE_BYTES, CODE_LIFETIME, Grant, PendingCode};
+use crate::directory::{AppRecord, Branding, DirectoryCommand, DirectoryReply, Policies};
 use crate::remember::{self, Remembered};
 use crate::session::{self, SESSION_LIFETIME, Session, SessionError, SessionKey};
 use crate::store::{self, StoreError, Stores};
@@ -31,8 +30,6 @@ use crate::{issuer, openid};
 
 pub const START_PATH: &str = v1::PROMPT_START;
 pub const PASSCODE_PATH: &str = v1::PROMPT_PASSCODE;
-/// Authorization codes are 32 random bytes.
-const CODE_BYTES: usize = 32;
 const PASSCODE_DIGITS: usize = 6;
 
 /// `OPTIONS` on a prompt endpoint. The preflight cannot know the application (it has no
@@ -131,35 +128,6 @@ async fn start_flow<S: Stores>(
                 )
             })
         });
-    let account = AccountKey::new(&app.realm, &verified.username);
-    let command = AccountCommand::Begin {
-        audit: audit_context(&app, &txid, cx),
-        now: cx.now,
-        policy: policy.config.clone(),
-        remembered,
-    };
-    let reply = edge
-        .stores
-        .account(&account, command)
-        .await
-        .map_err(|e| web::internal(&e))?;
-    let (methods, decided) = match reply {
-        AccountReply::Ready { methods } => {
-            // Push devices live in the account's push book; the policy filters them too.
-            let methods =
-                crate::push::with_push_methods(edge, &account, &policy.effective, methods)
-                    .await?
-                    .into_iter()
-                    .filter(|option| policy.effective.allowed_methods.contains(&option.method))
-                    .collect();
-            (methods, None)
-        }
-        AccountReply::Allowed { factor, reason } => (Vec::new(), Some((factor, reason))),
-        AccountReply::Refused(refusal) => {
-            return Err(refusal_error(refusal, &edge.config.service_name));
-        }
-        _ => return Err(web::internal(&StoreError::UnexpectedReply("begin"))),
-    };
     let expires_at = cx.now.saturating_add(SESSION_LIFETIME);
     let session = Session {
         realm: app.realm.clone(),
@@ -172,12 +140,38 @@ async fn start_flow<S: Stores>(
         txid,
         expires_at,
     };
-    let completion = match decided {
-        // A remembered device is not offered again: the browser already holds a token.
-        Some((factor, reason)) => {
-            Some(issue_completion(edge, &session, factor, reason, None, cx).await?)
+    let account = AccountKey::new(&app.realm, &verified.username);
+    // Drawn now, stored by the account only if its verdict is a final allow.
+    let (code, pending) = draw_code(edge, &account, &session, cx)?;
+    let command = AccountCommand::Begin {
+        audit: audit_context(&app, &session.txid, cx),
+        now: cx.now,
+        policy: policy.config.clone(),
+        remembered,
+        code: Some(pending),
+    };
+    let reply = edge
+        .stores
+        .account(&account, command)
+        .await
+        .map_err(|e| web::internal(&e))?;
+    let (methods, finished) = match reply {
+        AccountReply::Ready { methods } => {
+            // Push devices live in the account's push book; the policy filters them too.
+            let methods =
+                crate::push::with_push_methods(edge, &account, &policy.effective, methods)
+                    .await?
+                    .into_iter()
+                    .filter(|option| policy.effective.allowed_methods.contains(&option.method))
+                    .collect();
+            (methods, None)
         }
-        None => None,
+        // A remembered device is not offered again: the browser already holds a token.
+        AccountReply::Allowed { .. } => (Vec::new(), Some(completion(&session, code, None))),
+        AccountReply::Refused(refusal) => {
+            return Err(refusal_error(refusal, &edge.config.service_name));
+        }
+        _ => return Err(web::internal(&StoreError::UnexpectedReply("begin"))),
     };
     Ok(StartResponse {
         session: session::seal(key, &session),
@@ -188,10 +182,10 @@ async fn start_flow<S: Stores>(
             help_url: branding.help_url,
             manage_devices_url: branding.manage_devices_url,
         },
-        username: verified.username,
+        username: session.username.clone(),
         default_method: methods.first().map(|option| option.method),
         methods,
-        completion,
+        completion: finished,
         expires_at,
     })
 }
@@ -217,7 +211,7 @@ pub async fn policy_for<S: Stores>(
         global,
         application,
     } = match stores.directory(command).await {
-        Ok(DirectoryReply::Policies(policies)) => policies,
+        Ok(DirectoryReply::Policies(policies)) => *policies,
         Ok(_) => return Err(web::internal(&StoreError::UnexpectedReply("get_policies"))),
         Err(error) => return Err(web::internal(&error)),
     };
@@ -239,41 +233,45 @@ pub async fn policy_for<S: Stores>(
     ))
 }
 
-/// Issues the authorization code for an allowed sign-in and builds the completion.
-async fn issue_completion<S: Stores>(
+/// Draws the authorization code for `session`'s sign-in, routed to the account object
+/// that will store it: the code in clear, and what the object stores (its hash and
+/// grant). The object sets the grant's factor and reason when it allows.
+fn draw_code<S: Stores>(
     edge: &Edge<'_, S>,
+    account: &AccountKey,
     session: &Session,
-    factor: String,
-    reason: String,
-    remember: Option<RememberOffer>,
     cx: &RequestContext,
-) -> Result<Completion, ApiError> {
-    let code = store::random_token(edge.entropy, CODE_BYTES).map_err(|e| web::internal(&e))?;
+) -> Result<(String, PendingCode), ApiError> {
+    let random = store::random_token(edge.entropy, CODE_BYTES).map_err(|e| web::internal(&e))?;
+    let route = edge
+        .stores
+        .account_route(account)
+        .map_err(|e| web::internal(&e))?;
+    let code = code::compose(&random, &route);
     let grant = Grant {
         client_id: session.client_id.clone(),
         redirect_uri: session.redirect_uri.clone(),
         realm: session.realm.clone(),
         username: session.username.clone(),
         nonce: session.nonce.clone(),
-        factor,
-        reason,
+        factor: String::new(),
+        reason: String::new(),
         auth_time: cx.now,
         txid: session.txid.clone(),
         ip: cx.client.ip.clone(),
         country: cx.client.country.clone(),
         expires_at: cx.now.saturating_add(CODE_LIFETIME),
     };
-    let command = DirectoryCommand::IssueCode {
-        code_hash: directory::code_hash(&code),
+    let pending = PendingCode {
+        code_hash: code::code_hash(&code),
         grant,
-        now: cx.now,
     };
-    match edge.stores.directory(command).await {
-        Ok(DirectoryReply::Stored) => {}
-        Ok(_) => return Err(web::internal(&StoreError::UnexpectedReply("issue_code"))),
-        Err(error) => return Err(web::internal(&error)),
-    }
-    Ok(Completion {
+    Ok((code, pending))
+}
+
+/// The completion of an allowed sign-in whose code the account object stored.
+fn completion(session: &Session, code: String, remember: Option<RememberOffer>) -> Completion {
+    Completion {
         redirect: completion_redirect(
             &session.redirect_uri,
             session.use_duo_code_attribute,
@@ -283,7 +281,7 @@ async fn issue_completion<S: Stores>(
         code,
         state: session.state.clone(),
         remember,
-    })
+    }
 }
 
 async fn passcode_flow<S: Stores>(
@@ -303,19 +301,21 @@ async fn passcode_flow<S: Stores>(
     }
     let (policy, _) = policy_for(edge.stores, &app).await?;
     let account = AccountKey::new(&session.realm, &session.username);
+    let (code, pending) = draw_code(edge, &account, &session, cx)?;
     let command = AccountCommand::VerifyPasscode {
         passcode: Passcode(passcode),
         audit: audit_context(&app, &session.txid, cx),
         now: cx.now,
         policy: policy.config,
+        code: Some(pending),
     };
     let reply = edge
         .stores
         .account(&account, command)
         .await
         .map_err(|e| web::internal(&e))?;
-    let (factor, reason) = match reply {
-        AccountReply::Accepted { factor, reason, .. } => (factor, reason),
+    match reply {
+        AccountReply::Accepted { .. } => {}
         AccountReply::Refused(refusal) => {
             return Err(refusal_error(refusal, &edge.config.service_name));
         }
@@ -324,9 +324,9 @@ async fn passcode_flow<S: Stores>(
                 "verify_passcode",
             )));
         }
-    };
+    }
     let remember = remember_offer(edge, &policy.effective, &session, cx)?;
-    issue_completion(edge, &session, factor, reason, remember, cx).await
+    Ok(completion(&session, code, remember))
 }
 
 /// The remembered-device offer for a sign-in that just succeeded, when policy allows one.
@@ -377,8 +377,9 @@ pub(crate) async fn open_session<S: Stores>(
     Ok((session, app))
 }
 
-/// A second factor other than a passcode (a push) succeeded: issues the single-use
-/// authorization code, with a remembered-device offer when the policy allows one.
+/// A second factor other than a passcode (a push) succeeded: the account object stores
+/// the single-use authorization code; a remembered-device offer comes with it when the
+/// policy allows one.
 pub(crate) async fn complete<S: Stores>(
     edge: &Edge<'_, S>,
     session: &Session,
@@ -389,7 +390,19 @@ pub(crate) async fn complete<S: Stores>(
 ) -> Result<Completion, ApiError> {
     let (policy, _) = policy_for(edge.stores, app).await?;
     let remember = remember_offer(edge, &policy.effective, session, cx)?;
-    issue_completion(edge, session, factor, reason, remember, cx).await
+    let account = AccountKey::new(&session.realm, &session.username);
+    let (code, pending) = draw_code(edge, &account, session, cx)?;
+    let command = AccountCommand::IssueCode {
+        code: pending,
+        factor,
+        reason,
+        now: cx.now,
+    };
+    match edge.stores.account(&account, command).await {
+        Ok(AccountReply::CodeStored) => Ok(completion(session, code, remember)),
+        Ok(_) => Err(web::internal(&StoreError::UnexpectedReply("issue_code"))),
+        Err(error) => Err(web::internal(&error)),
+    }
 }
 
 /// `redirect_uri` with `duo_code` (or `code`) and `state` added to its query, before any

@@ -10,6 +10,7 @@
 use thiserror::Error;
 
 use crate::account::{AccountCommand, AccountKey, AccountReply};
+use crate::code::Grant;
 use crate::directory::{DirectoryCommand, DirectoryReply};
 use crate::issuer::{IssuerCommand, IssuerReply};
 use crate::push_object::{OutboxCommand, OutboxReply, PushCommand, PushReply};
@@ -38,6 +39,21 @@ pub trait Stores {
         key: &AccountKey,
         command: AccountCommand,
     ) -> Result<AccountReply, StoreError>;
+
+    /// An opaque, URL-safe name of the account object for `key` that routes back to it
+    /// without naming the user (the object's id in production): the tail of the
+    /// authorization codes the object issues (`code`).
+    fn account_route(&self, key: &AccountKey) -> Result<String, StoreError>;
+
+    /// Redeems the code stored under `code_hash` in the account object `route` names
+    /// (`account::redeem_code`): its grant, or `None` when the route names no account
+    /// object or the object holds no such unexpired code.
+    async fn redeem_code(
+        &self,
+        route: &str,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<Option<Grant>, StoreError>;
 
     /// Runs a push command inside the account object for `key` (`push_object`).
     async fn push(&self, key: &AccountKey, command: PushCommand) -> Result<PushReply, StoreError>;

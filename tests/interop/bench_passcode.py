@@ -8,7 +8,8 @@ that many users with one known TOTP secret, then for each user opens a prompt
 right one to /prompt/v1/passcode. Around each passcode request, and around one
 GET /healthz per user (the baseline: workerd's cost for the most trivial request), it reads
 the CPU time of the workerd processes from /proc/PID/task/*/schedstat (nanoseconds on
-CPU, all threads).
+CPU, all threads). It also records each measured request's window on CLOCK_MONOTONIC, so
+xtask can attribute `perf` samples (taken with the same clock) to requests.
 Request JWTs are signed with PyJWT (HS512) and codes computed with pyotp, as a relying app
 and an authenticator would. Output: per-request CPU and wall times in milliseconds.
 """
@@ -68,7 +69,8 @@ def main():
         raise SystemExit(f"seed: {status} {body}")
     host = base.split("://", 1)[1]
     totp = pyotp.TOTP(TOTP_SECRET)
-    samples = {"valid_cpu_ms": [], "invalid_cpu_ms": [], "wall_ms": [], "healthz_cpu_ms": []}
+    samples = {"valid_cpu_ms": [], "invalid_cpu_ms": [], "wall_ms": [], "healthz_cpu_ms": [],
+               "windows": []}
     for i, user in enumerate(users):
         now = int(time.time())
         request = jwt.encode({
@@ -82,16 +84,21 @@ def main():
         session = body["session"]
         # Baseline: what workerd spends on the most trivial request (GET /healthz).
         before = cpu_ns(pids)
+        opened = time.monotonic_ns()
         with urllib.request.urlopen(f"{base}/healthz", timeout=30) as response:
             response.read()
+        closed = time.monotonic_ns()
         if i >= req["warmup"]:
             samples["healthz_cpu_ms"].append((cpu_ns(pids) - before) / 1e6)
+            samples["windows"].append(["healthz", opened, closed])
         good = totp.now()
         wrong = "111111" if good == "000000" else "000000"
         for passcode, expected, key in ((wrong, 401, "invalid_cpu_ms"), (good, 200, "valid_cpu_ms")):
             before = cpu_ns(pids)
             started = time.perf_counter()
+            opened = time.monotonic_ns()
             status, body = post(f"{base}/prompt/v1/passcode", {"session": session, "passcode": passcode})
+            closed = time.monotonic_ns()
             took = time.perf_counter() - started
             cpu = cpu_ns(pids) - before
             if status != expected:
@@ -99,6 +106,7 @@ def main():
             if i >= req["warmup"]:
                 samples[key].append(cpu / 1e6)
                 samples["wall_ms"].append(took * 1e3)
+                samples["windows"].append([key.split("_")[0], opened, closed])
     json.dump(samples, sys.stdout)
 
 

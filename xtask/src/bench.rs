@@ -303,6 +303,9 @@ fn workerd_direct() -> Result<Vec<Row>> {
     let source = "cargo xtask bench (xtask/src/bench_passcode.rs: workerd serve edge.capnp, no \
                   wrangler; tests/interop/bench_passcode.py: sequential requests, workerd CPU \
                   from /proc/PID/task/*/schedstat around each)";
+    let isolate_source = "cargo xtask bench (the same run under `perf record -e cpu-clock -c \
+                          50000 -g -k CLOCK_MONOTONIC`: samples with workerd::IoContext::runImpl \
+                          on the stack, inside each request's window)";
     Ok(vec![
         Row {
             what: "edge cold start via workerd directly".into(),
@@ -328,6 +331,27 @@ fn workerd_direct() -> Result<Vec<Row>> {
             what: "  GET /healthz CPU (workerd floor)".into(),
             value: format!("median {:.2} ms", figures.healthz_cpu_ms),
             source: source.into(),
+        },
+        match &figures.isolate {
+            Ok(isolate) => Row {
+                what: "passcode verification CPU (isolate)".into(),
+                value: format!(
+                    "median {:.2} ms ({:.2} right, {:.2} wrong; budget 2 ms; ratio {:.2} of \
+                     budget); /healthz {:.2} ms; whole process by the same samples {:.2} ms",
+                    isolate.all_ms,
+                    isolate.valid_ms,
+                    isolate.invalid_ms,
+                    isolate.all_ms / 2.0,
+                    isolate.healthz_ms,
+                    isolate.process_all_ms,
+                ),
+                source: isolate_source.into(),
+            },
+            Err(why) => Row {
+                what: "passcode verification CPU (isolate)".into(),
+                value: format!("n/a: {why}"),
+                source: isolate_source.into(),
+            },
         },
     ])
 }

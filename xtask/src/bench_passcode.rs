@@ -16,6 +16,15 @@
 //! the right code, the authorization code stored in the directory. The same reading around
 //! a `GET /healthz` per user gives workerd's floor for a trivial request. The first
 //! `WARMUP` users are left out (Wasm compilation, object creation).
+//!
+//! That figure is an upper bound of what Cloudflare meters: it also counts workerd's HTTP
+//! server, SQLite's fsyncs on local disk and objects being evicted meanwhile. So the same
+//! run is also sampled by `perf record` (one sample per `PERF_PERIOD_NS` of CPU time, with
+//! call stacks, on `CLOCK_MONOTONIC`), and each sample is given to the request whose
+//! window (recorded by the driver on the same clock) it falls in. Samples with
+//! `workerd::IoContext::runImpl` on the stack are the isolate at work for a request: the
+//! Worker's and the Account object's JavaScript and Wasm, with the synchronous storage
+//! calls they make — what Cloudflare counts as a request's CPU time.
 
 use std::time::Duration;
 
@@ -39,9 +48,27 @@ pub struct PasscodeFigures {
     /// `GET /healthz` measured the same way: workerd's floor per request.
     pub healthz_cpu_ms: f64,
     pub samples: usize,
+    /// The isolate's share from `perf`, or why there is none.
+    pub isolate: Result<IsolateFigures, String>,
     /// Spawn → first 200 from `/healthz`, median.
     pub cold_start: Duration,
 }
+
+/// Medians of the isolate's CPU time per request (`perf` samples × period), in ms.
+#[derive(Debug)]
+pub struct IsolateFigures {
+    pub valid_ms: f64,
+    pub invalid_ms: f64,
+    pub all_ms: f64,
+    pub healthz_ms: f64,
+    /// The whole process, by the same samples: a check against the schedstat figure.
+    pub process_all_ms: f64,
+}
+
+/// One `perf` sample per this much CPU time (`perf record -e cpu-clock -c`).
+const PERF_PERIOD_NS: u64 = 50_000;
+/// A sample with this frame on its stack is the isolate running a request.
+const ISOLATE_FRAME: &str = "workerd::IoContext::runImpl";
 
 pub fn measure() -> Result<PasscodeFigures> {
     let state = std::env::temp_dir().join(format!("tessera-bench-workerd-{}", std::process::id()));
@@ -156,6 +183,8 @@ fn passcodes(
 ) -> Result<PasscodeFigures> {
     let pids = workerd_pids(edge)?;
     println!("workerd pid(s): {pids:?}");
+    let perf_data = edge.log.with_file_name("perf.data");
+    let perf = start_perf(&pids, &perf_data);
     let request = json!({
         "base": base,
         "client_id": credentials.client_id,
@@ -167,8 +196,12 @@ fn passcodes(
     });
     let mut driver = cmd::command(crate::setup::interop_python());
     driver.arg(cmd::root().join("tests/interop/bench_passcode.py"));
-    let out = run_with_stdin(&mut driver, &request.to_string())?;
+    let out = run_with_stdin(&mut driver, &request.to_string());
+    // Stopping perf (SIGTERM) makes it write its data.
+    let perf_started = perf.map(drop);
+    let out = out?;
     let figures: Value = serde_json::from_str(&out).context("bench_passcode.py printed no JSON")?;
+    let isolate = perf_started.and_then(|()| isolate_figures(&perf_data, &figures));
     let series = |name: &str| -> Vec<f64> {
         figures
             .get(name)
@@ -187,6 +220,7 @@ fn passcodes(
         bail!("bench_passcode.py measured nothing: {out}");
     }
     Ok(PasscodeFigures {
+        isolate,
         samples: all.len(),
         valid_cpu_ms: median(&mut valid),
         invalid_cpu_ms: median(&mut invalid),
@@ -199,6 +233,113 @@ fn passcodes(
             cold.get(cold.len() / 2).copied().unwrap_or_default()
         },
     })
+}
+
+/// `perf record` on the workerd processes, or why not.
+fn start_perf(pids: &[u32], data: &std::path::Path) -> Result<Service, String> {
+    crate::setup::perf().map_err(|error| format!("no perf: {error:#}"))?;
+    let pids: Vec<String> = pids.iter().map(u32::to_string).collect();
+    let mut command = cmd::command("perf");
+    command
+        .args(["record", "-q", "-e", "cpu-clock", "-c"])
+        .arg(PERF_PERIOD_NS.to_string())
+        .args(["-g", "-k", "CLOCK_MONOTONIC", "-p"])
+        .arg(pids.join(","))
+        .arg("-o")
+        .arg(data);
+    let service = Service::spawn("perf", &mut command, &data.with_extension("log"))
+        .map_err(|error| format!("perf record did not start: {error:#}"))?;
+    // perf attaches asynchronously; the driver seeds and opens prompts first anyway.
+    std::thread::sleep(Duration::from_millis(500));
+    Ok(service)
+}
+
+/// Reads the samples back (`perf script`) and gives each to the request window it falls
+/// in: per window, all samples and those in the isolate.
+fn isolate_figures(data: &std::path::Path, figures: &Value) -> Result<IsolateFigures, String> {
+    use std::io::BufRead;
+    let mut windows: Vec<(String, u64, u64)> = figures
+        .get("windows")
+        .and_then(Value::as_array)
+        .map(|windows| {
+            windows
+                .iter()
+                .filter_map(|w| {
+                    let kind = w.get(0)?.as_str()?.to_owned();
+                    Some((kind, w.get(1)?.as_u64()?, w.get(2)?.as_u64()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    windows.sort_by_key(|w| w.1);
+    let mut counts = vec![(0u64, 0u64); windows.len()];
+    let mut child = cmd::command("perf")
+        .args(["script", "-F", "time,ip,sym", "--ns", "-i"])
+        .arg(data)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|error| format!("perf script: {error}"))?;
+    let stdout = child.stdout.take().ok_or("perf script: no output")?;
+    let mut current: Option<usize> = None;
+    // Whether the current sample was already found in the isolate (frames may repeat).
+    let mut marked = false;
+    let mut sampled = 0usize;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.map_err(|error| format!("perf script: {error}"))?;
+        if line.starts_with(char::is_whitespace) {
+            if !marked
+                && line.contains(ISOLATE_FRAME)
+                && let Some(count) = current.and_then(|index| counts.get_mut(index))
+            {
+                count.1 += 1;
+                marked = true;
+            }
+            continue;
+        }
+        let Some(time) = sample_time(&line) else {
+            current = None;
+            continue;
+        };
+        sampled += 1;
+        marked = false;
+        let index = windows.partition_point(|w| w.1 <= time);
+        current = index
+            .checked_sub(1)
+            .filter(|&i| windows.get(i).is_some_and(|w| time <= w.2));
+        if let Some(count) = current.and_then(|index| counts.get_mut(index)) {
+            count.0 += 1;
+        }
+    }
+    let _ = child.wait();
+    if sampled == 0 {
+        return Err("perf recorded no samples".to_owned());
+    }
+    let ms = |samples: u64| samples as f64 * PERF_PERIOD_NS as f64 / 1e6;
+    let series = |kinds: &[&str], pick: fn(&(u64, u64)) -> u64| -> Vec<f64> {
+        windows
+            .iter()
+            .zip(&counts)
+            .filter(|(w, _)| kinds.contains(&w.0.as_str()))
+            .map(|(_, count)| ms(pick(count)))
+            .collect()
+    };
+    let isolate = |count: &(u64, u64)| count.1;
+    let process = |count: &(u64, u64)| count.0;
+    Ok(IsolateFigures {
+        valid_ms: median(&mut series(&["valid"], isolate)),
+        invalid_ms: median(&mut series(&["invalid"], isolate)),
+        all_ms: median(&mut series(&["valid", "invalid"], isolate)),
+        healthz_ms: median(&mut series(&["healthz"], isolate)),
+        process_all_ms: median(&mut series(&["valid", "invalid"], process)),
+    })
+}
+
+/// `   20092.753783991: ` → nanoseconds.
+fn sample_time(line: &str) -> Option<u64> {
+    let (seconds, fraction) = line.trim().trim_end_matches(':').split_once('.')?;
+    let fraction = fraction.get(..9)?;
+    Some(seconds.parse::<u64>().ok()? * 1_000_000_000 + fraction.parse::<u64>().ok()?)
 }
 
 fn run_with_stdin(command: &mut std::process::Command, input: &str) -> Result<String> {

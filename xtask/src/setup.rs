@@ -133,6 +133,28 @@ fn chromium() -> Result<()> {
         println!("{} and {CHROMEDRIVER} present", version.trim());
         return Ok(());
     }
+    apt_install(&["chromium", "chromium-driver"]).context(
+        "installing Chromium failed: install the Debian packages `chromium` and `chromium-driver` \
+         yourself (as root: apt-get update && apt-get install -y chromium chromium-driver), then rerun",
+    )
+}
+
+/// `perf`, for the benchmark's attribution of workerd's CPU time to the isolate (only
+/// `cargo xtask bench` asks for it): Debian's `linux-perf`, installed when missing.
+pub fn perf() -> Result<()> {
+    let works = || cmd::output(cmd::command("perf").arg("--version")).is_some();
+    if works() {
+        return Ok(());
+    }
+    apt_install(&["linux-perf"]).context("installing linux-perf failed")?;
+    if !works() {
+        bail!("linux-perf is installed but `perf --version` fails");
+    }
+    Ok(())
+}
+
+/// `apt-get update` and `apt-get install -y PACKAGES`, as root or through sudo.
+fn apt_install(packages: &[&str]) -> Result<()> {
     let as_root = cmd::output(cmd::command("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
     let (program, prefix): (&str, &[&str]) = if as_root {
         ("apt-get", &[])
@@ -147,12 +169,7 @@ fn chromium() -> Result<()> {
             .env("DEBIAN_FRONTEND", "noninteractive");
         cmd::run(&mut command)
     };
-    apt(&["update"])
-        .and_then(|()| apt(&["install", "-y", "chromium", "chromium-driver"]))
-        .context(
-            "installing Chromium failed: install the Debian packages `chromium` and `chromium-driver` \
-             yourself (as root: apt-get update && apt-get install -y chromium chromium-driver), then rerun",
-        )
+    apt(&["update"]).and_then(|()| apt(&[&["install", "-y"][..], packages].concat()))
 }
 
 /// The Python interpreter of the interop venv (official Duo clients, pyotp, PyJWT).

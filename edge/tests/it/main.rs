@@ -817,6 +817,39 @@ fn token_refusals() {
 }
 
 #[test]
+fn codes_are_redeemed_in_the_account_their_route_names() {
+    let world = World::new();
+    let code = code_from(&world.complete(NOW));
+    let (random, route) = code.rsplit_once('.').unwrap();
+    assert_eq!(route, URL_SAFE_NO_PAD.encode(alice().object_name()));
+    assert_eq!(URL_SAFE_NO_PAD.decode(random).unwrap().len(), 32);
+    // The same random part routed to another account (bob's, which exists), to an
+    // account that does not exist, or to no valid route finds nothing, and burns nothing.
+    let bob = URL_SAFE_NO_PAD.encode(AccountKey::new("demo", "bob").object_name());
+    let nobody = URL_SAFE_NO_PAD.encode(AccountKey::new("demo", "mallory").object_name());
+    for (n, forged) in [
+        format!("{random}.{bob}"),
+        format!("{random}.{nobody}"),
+        format!("{random}.!!"),
+        random.to_owned(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let form = client().token_form(forged, &format!("route-{n}"), NOW);
+        let reply = world.token(&form, NOW);
+        assert_eq!(
+            (reply.status, reply.json()["error"].clone()),
+            (400, json!("invalid_grant")),
+            "{forged}"
+        );
+    }
+    let reply = world.token(&client().token_form(&code, "route-ok", NOW), NOW);
+    assert_eq!(reply.status, 200);
+    assert_eq!(world.stores.code_count(), 0);
+}
+
+#[test]
 fn denials_never_yield_a_code() {
     let world = World::new();
     let session = world.session("alice", NOW);

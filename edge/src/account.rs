@@ -125,7 +125,6 @@ pub enum AccountCommand {
         code: PendingCode,
         factor: String,
         reason: String,
-        now: i64,
     },
     /// Create or update the user and devices without resetting counters or steps.
     Seed { user: UserSeed },
@@ -367,10 +366,10 @@ pub trait AccountStorage {
     fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// The newest `limit` audit rows, newest first.
     fn audit(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError>;
-    /// Stores an authorization code, first deleting the codes expired before `now`.
-    fn insert_code(&self, code_hash: &str, grant: &Grant, now: i64) -> Result<(), StoreError>;
-    /// Reads and deletes a code in one step.
-    fn take_code(&self, code_hash: &str) -> Result<Option<Grant>, StoreError>;
+    fn insert_code(&self, code_hash: &str, grant: &Grant) -> Result<(), StoreError>;
+    /// Reads and deletes a code in one step, and deletes the codes expired before `now`
+    /// (here rather than on insert, so a sign-in pays for no purge).
+    fn take_code(&self, code_hash: &str, now: i64) -> Result<Option<Grant>, StoreError>;
 }
 
 /// The factor recorded for an allow without a second factor (Admin API vocabulary).
@@ -392,7 +391,7 @@ pub fn execute(
         } => {
             let policy = resolve(policy)?;
             let reply = begin(storage, key, &policy, remembered, &audit, now)?;
-            store_code_if_allowed(storage, code, reply, now)
+            store_code_if_allowed(storage, code, reply)
         }
         AccountCommand::VerifyPasscode {
             passcode,
@@ -403,16 +402,15 @@ pub fn execute(
         } => {
             let policy = resolve(policy)?;
             let reply = verify_passcode(storage, key, &policy, &passcode.0, &audit, now)?;
-            store_code_if_allowed(storage, code, reply, now)
+            store_code_if_allowed(storage, code, reply)
         }
         AccountCommand::IssueCode {
             code,
             factor,
             reason,
-            now,
         } => {
             let (code_hash, grant) = code.decided(&factor, &reason);
-            storage.insert_code(&code_hash, &grant, now)?;
+            storage.insert_code(&code_hash, &grant)?;
             Ok(AccountReply::CodeStored)
         }
         AccountCommand::Seed { user } => {
@@ -430,7 +428,6 @@ fn store_code_if_allowed(
     storage: &impl AccountStorage,
     code: Option<PendingCode>,
     reply: AccountReply,
-    now: i64,
 ) -> Result<AccountReply, StoreError> {
     if let (
         Some(code),
@@ -438,7 +435,7 @@ fn store_code_if_allowed(
     ) = (code, &reply)
     {
         let (code_hash, grant) = code.decided(factor, reason);
-        storage.insert_code(&code_hash, &grant, now)?;
+        storage.insert_code(&code_hash, &grant)?;
     }
     Ok(reply)
 }
@@ -451,7 +448,7 @@ pub fn redeem_code(
     now: i64,
 ) -> Result<Option<Grant>, StoreError> {
     Ok(storage
-        .take_code(code_hash)?
+        .take_code(code_hash, now)?
         .filter(|grant| grant.expires_at >= now))
 }
 

@@ -15,8 +15,11 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Authorization codes live for 60 seconds.
-pub const CODE_LIFETIME: i64 = 60;
+/// Authorization codes live for 5 minutes (RFC 6749 § 4.1.2 recommends at most 10): long
+/// enough for a user to answer "Is this your device?", which holds the completion, before
+/// the browser goes back to the application. Each is still single-use and bound to its
+/// client, redirect URI and nonce.
+pub const CODE_LIFETIME: i64 = 300;
 /// Random bytes in a code.
 pub const CODE_BYTES: usize = 32;
 /// Longest code accepted at the token endpoint, before any lookup.

@@ -29,9 +29,12 @@ use tessera_shared::SecretString;
 use tessera_shared::policy::LockoutState;
 use tessera_shared::v1::PolicyConfig;
 use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys;
+use worker::worker_sys::{DurableObject as ObjectStub, DurableObjectNamespace as ObjectNamespace};
 use worker::{
-    Context, DurableObject, Env, Headers, Method, RequestInit, ResponseBuilder, SqlStorage,
-    SqlStorageValue, State, Stub, durable_object, event, js_sys,
+    Context, DurableObject, Env, Headers, ResponseBuilder, SqlStorage, SqlStorageValue, State,
+    durable_object, event, js_sys,
 };
 
 use crate::account::{
@@ -227,42 +230,70 @@ struct AccountEnvelope {
 }
 
 impl WorkerStores<'_> {
-    fn stub(&self, binding: &str, name: &str) -> Result<Stub, StoreError> {
-        self.env
-            .durable_object(binding)
-            .map_err(backend)?
-            .id_from_name(name)
-            .map_err(backend)?
-            .get_stub()
-            .map_err(backend)
+    fn namespace(&self, binding: &str) -> Result<ObjectNamespace, StoreError> {
+        let namespace = self.env.durable_object(binding).map_err(backend)?;
+        Ok(namespace.as_ref().clone().unchecked_into())
+    }
+
+    fn stub(&self, binding: &str, name: &str) -> Result<ObjectStub, StoreError> {
+        let namespace = self.namespace(binding)?;
+        let id = namespace.id_from_name(name).map_err(js_backend)?;
+        namespace.get(&id).map_err(js_backend)
     }
 }
 
 /// One JSON request to an object; a non-200 answer carries the object's error text.
 async fn call<T: Serialize, R: DeserializeOwned>(
-    stub: &Stub,
+    stub: &ObjectStub,
     message: &T,
 ) -> Result<R, StoreError> {
     call_at(stub, "https://object.internal/", message).await
 }
 
 /// [`call`] to a given address inside the object (the Account object serves several).
+///
+/// Straight on the platform's `fetch`, `Request` and `Response`: worker-rs's wrappers copy
+/// every header into Rust and read a body chunk by chunk through a stream reader, which
+/// cost more of a passcode's CPU time than the passcode check itself.
 async fn call_at<T: Serialize, R: DeserializeOwned>(
-    stub: &Stub,
+    stub: &ObjectStub,
     url: &str,
     message: &T,
 ) -> Result<R, StoreError> {
     let body = serde_json::to_string(message).map_err(backend)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(JsValue::from_str(&body)));
-    let request = worker::Request::new_with_init(url, &init).map_err(backend)?;
-    let mut response = stub.fetch_with_request(request).await.map_err(backend)?;
-    let text = response.text().await.map_err(backend)?;
-    if response.status_code() != 200 {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(&body));
+    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(js_backend)?;
+    let fetched = stub.fetch_with_request(&request).map_err(js_backend)?;
+    let response: web_sys::Response = JsFuture::from(fetched)
+        .await
+        .map_err(js_backend)?
+        .dyn_into()
+        .map_err(js_backend)?;
+    let text = JsFuture::from(response.text().map_err(js_backend)?)
+        .await
+        .map_err(js_backend)?
+        .as_string()
+        .unwrap_or_default();
+    if response.status() != 200 {
         return Err(StoreError::Backend(text));
     }
     serde_json::from_str(&text).map_err(backend)
+}
+
+/// A JavaScript exception as a storage failure.
+fn js_backend(error: JsValue) -> StoreError {
+    StoreError::Backend(
+        error
+            .as_string()
+            .or_else(|| {
+                error
+                    .dyn_ref::<js_sys::Error>()
+                    .map(|e| String::from(e.message()))
+            })
+            .unwrap_or_else(|| format!("{error:?}")),
+    )
 }
 
 impl Stores for WorkerStores<'_> {
@@ -280,11 +311,11 @@ impl Stores for WorkerStores<'_> {
     }
 
     fn account_route(&self, key: &AccountKey) -> Result<String, StoreError> {
-        let namespace = self.env.durable_object(ACCOUNTS_BINDING).map_err(backend)?;
-        let id = namespace
+        let id = self
+            .namespace(ACCOUNTS_BINDING)?
             .id_from_name(&key.object_name())
-            .map_err(backend)?;
-        Ok(id.to_string())
+            .map_err(js_backend)?;
+        id.to_string().map_err(js_backend)
     }
 
     async fn redeem_code(
@@ -293,12 +324,12 @@ impl Stores for WorkerStores<'_> {
         code_hash: &str,
         now: i64,
     ) -> Result<Option<Grant>, StoreError> {
-        let namespace = self.env.durable_object(ACCOUNTS_BINDING).map_err(backend)?;
+        let namespace = self.namespace(ACCOUNTS_BINDING)?;
         // A route that is not one of this namespace's ids names no account.
         let Ok(id) = namespace.id_from_string(route) else {
             return Ok(None);
         };
-        let stub = id.get_stub().map_err(backend)?;
+        let stub = namespace.get(&id).map_err(js_backend)?;
         let redeem = Redeem {
             code_hash: code_hash.to_owned(),
             now,
@@ -465,6 +496,8 @@ pub struct Account {
     storage_key: Option<StorageKey>,
     /// Long polls waiting for a push transaction to change.
     waiters: RefCell<Vec<futures_channel::oneshot::Sender<()>>>,
+    /// The account's rows as this instance last read or wrote them.
+    rows: RefCell<AccountRows>,
 }
 
 impl std::fmt::Debug for Account {
@@ -499,6 +532,7 @@ impl DurableObject for Account {
             schema_ready: Cell::new(false),
             storage_key: storage_key(&env),
             waiters: RefCell::new(Vec::new()),
+            rows: RefCell::new(AccountRows::default()),
         }
     }
 
@@ -522,7 +556,10 @@ impl DurableObject for Account {
                 &text,
                 |sql, redeem: Redeem| {
                     let key = require_key(&self.storage_key)?;
-                    account::redeem_code(&SqlAccount::new(sql, key), &redeem.code_hash, redeem.now)
+                    let storage = SqlAccount::new(sql, key, &self.rows);
+                    with_account_rows(&self.rows, || {
+                        account::redeem_code(&storage, &redeem.code_hash, redeem.now)
+                    })
                 },
             );
         }
@@ -533,7 +570,10 @@ impl DurableObject for Account {
             &text,
             |sql, envelope: AccountEnvelope| {
                 let key = require_key(&self.storage_key)?;
-                account::execute(&SqlAccount::new(sql, key), &envelope.key, envelope.command)
+                let storage = SqlAccount::new(sql, key, &self.rows);
+                with_account_rows(&self.rows, || {
+                    account::execute(&storage, &envelope.key, envelope.command)
+                })
             },
         )
     }
@@ -603,11 +643,23 @@ fn ensure_schema(sql: &SqlStorage, ready: &Cell<bool>, schema: &[&str]) -> Resul
 struct SqlAccount<'a> {
     sql: SqlStorage,
     key: &'a StorageKey,
-    /// The device rows as this command loaded them (with their sealed secrets), so that
-    /// `save` rewrites only what changed and never re-seals an unchanged secret.
-    stored: RefCell<HashMap<String, StoredDevice>>,
-    /// The account row as loaded: status and lockout, written only when they change.
-    stored_account: RefCell<Option<(UserStatus, LockoutState)>>,
+    rows: &'a RefCell<AccountRows>,
+}
+
+/// What an account object knows of its own rows between commands. The object is the only
+/// writer of its storage and runs one command at a time, so once it has loaded or saved
+/// its account, the copy in memory is what is on disk: a warm object answers `load`
+/// without SQL or unsealing, and `save` writes only what changed and never re-seals an
+/// unchanged secret. The copy is dropped whenever a command fails, and a new instance
+/// (after eviction) starts empty.
+#[derive(Default)]
+pub struct AccountRows {
+    /// The account as last loaded or saved.
+    record: Option<AccountRecord>,
+    /// The device rows as on disk (with their sealed secrets).
+    devices: HashMap<String, StoredDevice>,
+    /// The account row as on disk: status and lockout.
+    account: Option<(UserStatus, LockoutState)>,
 }
 
 /// A device row as it is on disk.
@@ -618,14 +670,22 @@ struct StoredDevice {
 }
 
 impl<'a> SqlAccount<'a> {
-    fn new(sql: SqlStorage, key: &'a StorageKey) -> Self {
-        Self {
-            sql,
-            key,
-            stored: RefCell::new(HashMap::new()),
-            stored_account: RefCell::new(None),
-        }
+    fn new(sql: SqlStorage, key: &'a StorageKey, rows: &'a RefCell<AccountRows>) -> Self {
+        Self { sql, key, rows }
     }
+}
+
+/// Runs `command` on an account object's storage; a failure forgets what the object
+/// remembered of its rows, so the next command reads them again.
+fn with_account_rows<R>(
+    rows: &RefCell<AccountRows>,
+    command: impl FnOnce() -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    let result = command();
+    if result.is_err() {
+        *rows.borrow_mut() = AccountRows::default();
+    }
+    result
 }
 
 /// Whether two TOTP configurations are the same (our own stored data, not a secret check).
@@ -666,6 +726,9 @@ struct DeviceRow {
 
 impl AccountStorage for SqlAccount<'_> {
     fn load(&self) -> Result<Option<AccountRecord>, StoreError> {
+        if let Some(record) = &self.rows.borrow().record {
+            return Ok(Some(record.clone()));
+        }
         let accounts: Vec<AccountRow> = rows(
             &self.sql,
             "SELECT realm, username, status, failures, locked_since FROM account WHERE id = 1",
@@ -686,8 +749,9 @@ impl AccountStorage for SqlAccount<'_> {
             failures: row.failures,
             locked_since: row.locked_since,
         };
-        *self.stored_account.borrow_mut() = Some((status, lockout));
-        let mut stored = self.stored.borrow_mut();
+        let mut cached = self.rows.borrow_mut();
+        cached.account = Some((status, lockout));
+        let stored = &mut cached.devices;
         stored.clear();
         let devices = devices
             .into_iter()
@@ -716,28 +780,33 @@ impl AccountStorage for SqlAccount<'_> {
                 Ok(record)
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Some(AccountRecord {
+        let record = AccountRecord {
             realm: row.realm,
             username: row.username,
             status,
             lockout,
             devices,
-        }))
+        };
+        cached.record = Some(record.clone());
+        Ok(Some(record))
     }
 
     fn save(&self, record: &AccountRecord) -> Result<(), StoreError> {
         let account_unchanged =
-            self.stored_account
+            self.rows
                 .borrow()
+                .account
                 .as_ref()
                 .is_some_and(|(status, lockout)| {
                     *status == record.status && *lockout == record.lockout
                 });
         if !account_unchanged {
             self.write_account(record)?;
-            *self.stored_account.borrow_mut() = Some((record.status, record.lockout));
+            self.rows.borrow_mut().account = Some((record.status, record.lockout));
         }
-        self.write_devices(record)
+        self.write_devices(record)?;
+        self.rows.borrow_mut().record = Some(record.clone());
+        Ok(())
     }
 
     fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
@@ -773,12 +842,7 @@ impl AccountStorage for SqlAccount<'_> {
         )
     }
 
-    fn insert_code(&self, code_hash: &str, grant: &Grant, now: i64) -> Result<(), StoreError> {
-        exec(
-            &self.sql,
-            "DELETE FROM auth_code WHERE expires_at < ?",
-            vec![now.into()],
-        )?;
+    fn insert_code(&self, code_hash: &str, grant: &Grant) -> Result<(), StoreError> {
         exec(
             &self.sql,
             &format!(
@@ -804,11 +868,16 @@ impl AccountStorage for SqlAccount<'_> {
         Ok(())
     }
 
-    fn take_code(&self, code_hash: &str) -> Result<Option<Grant>, StoreError> {
+    fn take_code(&self, code_hash: &str, now: i64) -> Result<Option<Grant>, StoreError> {
         let found: Vec<Grant> = rows(
             &self.sql,
             &format!("DELETE FROM auth_code WHERE code_hash = ? RETURNING {GRANT_COLUMNS}"),
             vec![code_hash.into()],
+        )?;
+        exec(
+            &self.sql,
+            "DELETE FROM auth_code WHERE expires_at < ?",
+            vec![now.into()],
         )?;
         Ok(found.into_iter().next())
     }
@@ -838,7 +907,8 @@ impl SqlAccount<'_> {
     }
 
     fn write_devices(&self, record: &AccountRecord) -> Result<(), StoreError> {
-        let mut stored = self.stored.borrow_mut();
+        let mut rows = self.rows.borrow_mut();
+        let stored = &mut rows.devices;
         for (position, device) in record.devices.iter().enumerate() {
             let last_step = match device.last_step {
                 Some(step) => integer(step)?,

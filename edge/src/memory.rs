@@ -75,15 +75,18 @@ impl AccountStorage for MemoryAccount {
         Ok(())
     }
 
-    fn insert_code(&self, code_hash: &str, grant: &Grant, now: i64) -> Result<(), StoreError> {
-        let mut codes = self.codes.borrow_mut();
-        codes.retain(|_, grant| grant.expires_at >= now);
-        codes.insert(code_hash.to_owned(), grant.clone());
+    fn insert_code(&self, code_hash: &str, grant: &Grant) -> Result<(), StoreError> {
+        self.codes
+            .borrow_mut()
+            .insert(code_hash.to_owned(), grant.clone());
         Ok(())
     }
 
-    fn take_code(&self, code_hash: &str) -> Result<Option<Grant>, StoreError> {
-        Ok(self.codes.borrow_mut().remove(code_hash))
+    fn take_code(&self, code_hash: &str, now: i64) -> Result<Option<Grant>, StoreError> {
+        let mut codes = self.codes.borrow_mut();
+        let grant = codes.remove(code_hash);
+        codes.retain(|_, grant| grant.expires_at >= now);
+        Ok(grant)
     }
 
     fn audit(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
@@ -230,7 +233,7 @@ impl MemoryStores {
     }
 
     /// Number of unredeemed codes held, in every account (expired ones are purged when
-    /// the account stores its next code).
+    /// the account redeems a code).
     pub fn code_count(&self) -> usize {
         self.accounts
             .borrow()

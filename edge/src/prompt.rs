@@ -396,7 +396,6 @@ pub(crate) async fn complete<S: Stores>(
         code: pending,
         factor,
         reason,
-        now: cx.now,
     };
     match edge.stores.account(&account, command).await {
         Ok(AccountReply::CodeStored) => Ok(completion(session, code, remember)),

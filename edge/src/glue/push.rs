@@ -8,12 +8,11 @@ use serde::{Deserialize, Serialize};
 use tessera_shared::device_auth;
 use tessera_shared::v1::device::DEVICE_PUSHES;
 use tessera_shared::v1::{ErrorCode, PushState};
-use worker::wasm_bindgen::JsValue;
-use worker::{Env, Method, RequestInit, SqlStorage, Stub, WebSocketPair};
+use worker::{Env, Method, SqlStorage, WebSocketPair};
 
 use super::{
-    ACCOUNT_SCHEMA, ACCOUNTS_BINDING, Account, SqlAccount, backend, ensure_schema, exec,
-    object_response, rows, worker_response,
+    ACCOUNT_SCHEMA, ACCOUNTS_BINDING, Account, ObjectStub, SqlAccount, backend, call_at,
+    ensure_schema, exec, object_response, rows, worker_response,
 };
 use crate::account::AccountKey;
 use crate::push_object::{
@@ -145,8 +144,10 @@ fn execute(
     let sql = account.state.storage().sql();
     ensure_schema(&sql, &account.schema_ready, ACCOUNT_SCHEMA)?;
     let storage_key = super::require_key(&account.storage_key)?;
-    let storage = SqlAccount::new(sql, storage_key);
-    let (reply, effects) = push_object::execute(&storage, key, command)?;
+    let storage = SqlAccount::new(sql, storage_key, &account.rows);
+    let (reply, effects) = super::with_account_rows(&account.rows, || {
+        push_object::execute(&storage, key, command)
+    })?;
     deliver(account, &effects);
     Ok((reply, effects))
 }
@@ -229,7 +230,7 @@ pub fn run_outbox(account: &Account, text: &str) -> worker::Result<worker::Respo
 
 /// Sends a push command to an account object.
 pub async fn call_push(
-    stub: &Stub,
+    stub: &ObjectStub,
     key: &AccountKey,
     command: PushCommand,
 ) -> Result<PushReply, StoreError> {
@@ -237,17 +238,7 @@ pub async fn call_push(
         key: key.clone(),
         command,
     };
-    let body = serde_json::to_string(&envelope).map_err(backend)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(JsValue::from_str(&body)));
-    let request = worker::Request::new_with_init(PUSH_URL, &init).map_err(backend)?;
-    let mut response = stub.fetch_with_request(request).await.map_err(backend)?;
-    let text = response.text().await.map_err(backend)?;
-    if response.status_code() != 200 {
-        return Err(StoreError::Backend(text));
-    }
-    serde_json::from_str(&text).map_err(backend)
+    call_at(stub, PUSH_URL, &envelope).await
 }
 
 #[derive(Deserialize)]

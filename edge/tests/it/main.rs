@@ -747,11 +747,11 @@ fn token_refusals() {
     let reply = world.token(&client().token_form(&code, "refusal-4", NOW + 30), NOW + 30);
     assert_eq!(reply.json()["error"], "invalid_grant", "reused code");
 
-    // Codes live 60 seconds.
+    // Codes live 5 minutes.
     let code = code_from(&world.complete(NOW + 60));
     let reply = world.token(
-        &client().token_form(&code, "refusal-5", NOW + 121),
-        NOW + 121,
+        &client().token_form(&code, "refusal-5", NOW + 361),
+        NOW + 361,
     );
     assert_eq!(reply.json()["error"], "invalid_grant", "expired code");
 

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import https from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -22,6 +23,8 @@ const CLIENT_ID = required('TESSERA_CLIENT_ID');
 const CLIENT_SECRET = required('TESSERA_CLIENT_SECRET');
 const ADMIN_TOKEN = required('TESSERA_ADMIN_TOKEN');
 const STATE_DIR = required('TESSERA_STATE_DIR');
+const EDGE_HTTPS = new URL(required('TESSERA_EDGE_HTTPS_URL'));
+const CA = readFileSync(required('TESSERA_CA'));
 const REDIRECT_URI = new URL('/duo-callback', WWW_URL).href;
 const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -35,6 +38,28 @@ function duoClient() {
     apiHost: new URL(EDGE_URL).host,
     redirectUrl: REDIRECT_URI,
   });
+}
+
+/** The SDK for the code exchange, over HTTPS (it speaks nothing else) trusting only the local CA. */
+function exchangeClient() {
+  const client = new DuoClient({
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    apiHost: EDGE_HTTPS.host,
+    redirectUrl: REDIRECT_URI,
+  });
+  assert.ok(client.axios?.defaults?.httpsAgent instanceof https.Agent, 'the SDK keeps its agent here');
+  client.axios.defaults.httpsAgent = new https.Agent({ ca: CA });
+  return client;
+}
+
+/** The hosted prompt's address for `username`, with a request the SDK signed. */
+async function hostedPromptUrl(username, state) {
+  const url = new URL(await duoClient().createAuthUrl(username, state));
+  const query = new URLSearchParams({
+    response_type: 'code', client_id: url.searchParams.get('client_id'), request: url.searchParams.get('request'),
+  });
+  return `${EDGE_URL}/oauth/v1/authorize?${query}`;
 }
 
 async function send(path, { method = 'POST', json, headers = {} } = {}) {
@@ -125,7 +150,7 @@ describe('bypass codes against real workerd', () => {
     await page.route(`${REDIRECT_URI}**`, (route) =>
       route.fulfill({ status: 200, contentType: 'text/plain', body: 'callback' }));
     const state = randomBytes(24).toString('hex');
-    await page.goto(await duoClient().createAuthUrl(username, state));
+    await page.goto(await hostedPromptUrl(username, state));
     const options = page.getByTestId('other-options');
     await options.waitFor({ state: 'visible', timeout: PROMPT_TIMEOUT });
     await options.getByRole('button', { name: 'Enter a bypass code' }).click();
@@ -156,7 +181,7 @@ describe('bypass codes against real workerd', () => {
       await page.waitForURL((url) => url.href.startsWith(REDIRECT_URI), { timeout: NAVIGATION_TIMEOUT });
       const back = new URL(page.url());
       assert.equal(back.searchParams.get('state'), state);
-      const token = await duoClient().exchangeAuthorizationCodeFor2FAResult(back.searchParams.get('duo_code'), username);
+      const token = await exchangeClient().exchangeAuthorizationCodeFor2FAResult(back.searchParams.get('duo_code'), username);
       assert.equal(token.auth_context.factor, 'bypass_code');
       assert.equal(token.auth_context.reason, 'valid_passcode');
       assert.equal(token.auth_context.result, 'success');

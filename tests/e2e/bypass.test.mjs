@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { Client as DuoClient } from '@duosecurity/duo_universal';
 
-import { NAVIGATION_TIMEOUT, PROMPT_TIMEOUT } from './pages.mjs';
+import { NAVIGATION_TIMEOUT, PromptPage } from './pages.mjs';
 import { seedUser } from './seed.mjs';
 import { required, launchChromium } from './env.mjs';
 
@@ -141,7 +141,8 @@ describe('bypass codes against real workerd', () => {
   /**
    * Opens the hosted prompt for `username`, picks the bypass code under "Other options",
    * types `typed` and submits; `expectOpen`: the prompt opens on the bypass code (the
-   * method this browser used last) instead. Returns the page (the caller closes its context).
+   * method this browser used last) instead. Returns the page and its prompt (the caller
+   * closes the context).
    */
   async function typeBypassCode(context, username, typed, expectOpen = false) {
     const page = await context.newPage();
@@ -152,17 +153,11 @@ describe('bypass codes against real workerd', () => {
       route.fulfill({ status: 200, contentType: 'text/plain', body: 'callback' }));
     const state = randomBytes(24).toString('hex');
     await page.goto(await hostedPromptUrl(username, state));
-    const option = page.getByTestId('other-options').getByRole('button', { name: 'Enter a bypass code' });
-    const input = page.getByLabel('Bypass code', { exact: true });
-    // The prompt opens on the method used last in this browser; otherwise on the passcode.
-    await input.or(option).first().waitFor({ state: 'visible', timeout: PROMPT_TIMEOUT });
-    const opened = await input.isVisible();
+    const prompt = new PromptPage(page);
+    const opened = await prompt.openBypassCode();
     assert.equal(opened, expectOpen, opened ? 'opened on the bypass code' : 'opened elsewhere');
-    if (!opened) await option.click();
-    await input.waitFor({ state: 'visible', timeout: PROMPT_TIMEOUT });
-    await input.fill(typed);
-    await page.getByRole('button', { name: 'Verify', exact: true }).click();
-    return { page, state };
+    await prompt.submitBypassCode(typed);
+    return { page, state, prompt };
   }
 
   test('issued by the admin endpoint, typed in the hosted prompt, good once', async () => {
@@ -192,8 +187,7 @@ describe('bypass codes against real workerd', () => {
 
       // The same code again: refused in the prompt, one attempt counted.
       const again = await typeBypassCode(context, username, code, true);
-      const alert = again.page.getByRole('alert').filter({ hasText: /Incorrect passcode\. 9 attempts left\./ });
-      await alert.first().waitFor({ state: 'visible', timeout: PROMPT_TIMEOUT });
+      await again.prompt.alertMatching(/Incorrect passcode\. 9 attempts left\./);
       assert.ok(!again.page.url().startsWith(REDIRECT_URI), 'no redirect');
     } finally {
       await context.close();

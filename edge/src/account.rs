@@ -13,11 +13,13 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 use tessera_shared::SecretString;
+use tessera_shared::bypass::{BypassCode, BypassError, BypassPepper, Redemption, StoredBypassCode};
 use tessera_shared::otp::{Algorithm, OtpError, OtpKey, Totp};
 use tessera_shared::policy::{
     Access, AllowReason, DenyReason, EffectivePolicy, Location, LocationDecision, LockoutPolicy,
     LockoutState, Policy,
 };
+use tessera_shared::v1::admin::BypassCodeInfo;
 use tessera_shared::v1::{Method, MethodOption, PolicyConfig};
 
 use crate::code::{Grant, PendingCode};
@@ -130,6 +132,17 @@ pub enum AccountCommand {
     Seed { user: UserSeed },
     /// The newest audit rows, newest first.
     Audit { limit: u32 },
+    /// Store new bypass codes (hashed by the Worker, never in clear), replacing the
+    /// user's live ones unless `preserve_existing`; refused past
+    /// [`MAX_LIVE_BYPASS_CODES`] and for a user who does not exist.
+    IssueBypassCodes {
+        codes: Vec<BypassCodeRecord>,
+        #[serde(default)]
+        preserve_existing: bool,
+        now: i64,
+    },
+    /// The user's live bypass codes (never the codes themselves).
+    BypassCodes { now: i64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,6 +165,14 @@ pub enum AccountReply {
         reason: String,
     },
     Audit(Vec<AuditEvent>),
+    /// The bypass codes just stored, or the live ones listed, in issue order.
+    BypassCodes(Vec<BypassCodeInfo>),
+    /// Storing the codes would leave more than `limit` live codes; nothing changed.
+    BypassCodeLimit {
+        limit: usize,
+    },
+    /// There is no such user (bypass codes are issued to existing users only).
+    UnknownUser,
 }
 
 /// Why the account said no. Every refusal is also an audit row.
@@ -358,6 +379,70 @@ pub struct DeviceRecord {
     pub last_step: Option<u64>,
 }
 
+/// The most live bypass codes one user may hold (Duo's limit).
+pub const MAX_LIVE_BYPASS_CODES: usize = 100;
+
+/// A bypass code as the account stores it: the salt and HMAC-SHA256(pepper, salt ‖ code)
+/// (both base64url), never the code. `remaining_uses: None` is unlimited; `expires_at` is
+/// the first Unix second at which it no longer works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BypassCodeRecord {
+    pub id: String,
+    pub salt: String,
+    pub hash: String,
+    pub remaining_uses: Option<u32>,
+    pub expires_at: Option<i64>,
+    pub created: i64,
+}
+
+impl BypassCodeRecord {
+    /// The stored form of a freshly hashed code.
+    pub fn new(id: String, stored: &StoredBypassCode, created: i64) -> Self {
+        use base64::Engine as _;
+        let encode = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        Self {
+            id,
+            salt: encode(&stored.salt),
+            hash: encode(&stored.hash),
+            remaining_uses: stored.remaining_uses,
+            expires_at: stored.expires_at,
+            created,
+        }
+    }
+
+    /// The shared crate's form, for redemption.
+    fn stored(&self) -> Result<StoredBypassCode, StoreError> {
+        use base64::Engine as _;
+        let corrupt = || StoreError::Corrupt(format!("bypass code {}", self.id));
+        let decode = |text: &str| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(text)
+                .map_err(|_| corrupt())
+        };
+        Ok(StoredBypassCode {
+            salt: decode(&self.salt)?.try_into().map_err(|_| corrupt())?,
+            hash: decode(&self.hash)?.try_into().map_err(|_| corrupt())?,
+            remaining_uses: self.remaining_uses,
+            expires_at: self.expires_at,
+        })
+    }
+
+    fn is_live(&self, now: i64) -> bool {
+        self.expires_at.is_none_or(|expires_at| now < expires_at) && self.remaining_uses != Some(0)
+    }
+
+    /// What lists show: everything but the salt and hash.
+    pub fn info(&self) -> BypassCodeInfo {
+        BypassCodeInfo {
+            bypass_code_id: self.id.clone(),
+            created: self.created,
+            expiration: self.expires_at,
+            reuse_count: self.remaining_uses.unwrap_or(0),
+            admin_email: None,
+        }
+    }
+}
+
 /// The object's storage, synchronous as Durable Object SQLite is: nothing else runs
 /// between a `load` and the `save` that follows it.
 pub trait AccountStorage {
@@ -370,6 +455,13 @@ pub trait AccountStorage {
     /// Reads and deletes a code in one step, and deletes the codes expired before `now`
     /// (here rather than on insert, so a sign-in pays for no purge).
     fn take_code(&self, code_hash: &str, now: i64) -> Result<Option<Grant>, StoreError>;
+    /// Every stored bypass code, in issue order.
+    fn bypass_codes(&self) -> Result<Vec<BypassCodeRecord>, StoreError>;
+    /// Inserts a bypass code, or replaces the one with the same id.
+    fn put_bypass_code(&self, code: &BypassCodeRecord) -> Result<(), StoreError>;
+    fn delete_bypass_code(&self, id: &str) -> Result<(), StoreError>;
+    /// The pepper stored codes are hashed under: a Worker secret, never stored.
+    fn bypass_pepper(&self) -> Result<BypassPepper, StoreError>;
 }
 
 /// The factor recorded for an allow without a second factor (Admin API vocabulary).
@@ -419,6 +511,20 @@ pub fn execute(
             Ok(AccountReply::Seeded)
         }
         AccountCommand::Audit { limit } => Ok(AccountReply::Audit(storage.audit(limit)?)),
+        AccountCommand::IssueBypassCodes {
+            codes,
+            preserve_existing,
+            now,
+        } => issue_bypass_codes(storage, codes, preserve_existing, now),
+        AccountCommand::BypassCodes { now } => {
+            if storage.load()?.is_none() {
+                return Ok(AccountReply::UnknownUser);
+            }
+            let live = live_bypass_codes(storage, now)?;
+            Ok(AccountReply::BypassCodes(
+                live.iter().map(BypassCodeRecord::info).collect(),
+            ))
+        }
     }
 }
 
@@ -450,6 +556,52 @@ pub fn redeem_code(
     Ok(storage
         .take_code(code_hash, now)?
         .filter(|grant| grant.expires_at >= now))
+}
+
+/// The user's live bypass codes; expired and used-up ones are deleted on the way.
+fn live_bypass_codes(
+    storage: &impl AccountStorage,
+    now: i64,
+) -> Result<Vec<BypassCodeRecord>, StoreError> {
+    let (live, dead): (Vec<_>, Vec<_>) = storage
+        .bypass_codes()?
+        .into_iter()
+        .partition(|code| code.is_live(now));
+    for code in dead {
+        storage.delete_bypass_code(&code.id)?;
+    }
+    Ok(live)
+}
+
+/// Stores codes the Worker generated and hashed. By default they replace the user's
+/// codes; with `preserve_existing` they join them, up to [`MAX_LIVE_BYPASS_CODES`].
+fn issue_bypass_codes(
+    storage: &impl AccountStorage,
+    codes: Vec<BypassCodeRecord>,
+    preserve_existing: bool,
+    now: i64,
+) -> Result<AccountReply, StoreError> {
+    if storage.load()?.is_none() {
+        return Ok(AccountReply::UnknownUser);
+    }
+    let live = live_bypass_codes(storage, now)?;
+    let kept = if preserve_existing { live.len() } else { 0 };
+    if kept.saturating_add(codes.len()) > MAX_LIVE_BYPASS_CODES {
+        return Ok(AccountReply::BypassCodeLimit {
+            limit: MAX_LIVE_BYPASS_CODES,
+        });
+    }
+    if !preserve_existing {
+        for code in &live {
+            storage.delete_bypass_code(&code.id)?;
+        }
+    }
+    for code in &codes {
+        storage.put_bypass_code(code)?;
+    }
+    Ok(AccountReply::BypassCodes(
+        codes.iter().map(BypassCodeRecord::info).collect(),
+    ))
 }
 
 /// The checked policy, or a corrupt-record error: the Worker only sends policies it
@@ -503,7 +655,12 @@ fn begin(
         }
     }
     let devices = record.as_ref().map(enrolled_methods).unwrap_or_default();
-    let enrolled: Vec<Method> = devices.iter().map(|(method, _)| *method).collect();
+    let mut enrolled: Vec<Method> = devices.iter().map(|(method, _)| *method).collect();
+    // Live bypass codes count as an enrolled method: a user who lost every device and
+    // holds codes from the help desk can still sign in.
+    if record.is_some() && !live_bypass_codes(storage, now)?.is_empty() {
+        enrolled.push(Method::BypassCode);
+    }
     let client = audit
         .ip
         .as_deref()
@@ -525,9 +682,18 @@ fn begin(
             let reason = "remembered_device";
             allow(storage, key, audit, now, reason, reason)
         }
-        Access::SecondFactor(methods) => Ok(AccountReply::Ready {
-            methods: code_options(&devices, &methods),
-        }),
+        Access::SecondFactor(methods) => {
+            let mut options = code_options(&devices, &methods);
+            // One option, never naming a code; last, as the policy ranks it.
+            if methods.contains(&Method::BypassCode) {
+                options.push(MethodOption {
+                    method: Method::BypassCode,
+                    device_name: None,
+                    device_id: None,
+                });
+            }
+            Ok(AccountReply::Ready { methods: options })
+        }
     }
 }
 
@@ -599,6 +765,10 @@ fn verify_passcode(
 ) -> Result<AccountReply, StoreError> {
     let policy = &effective.lockout;
     let loaded = storage.load()?;
+    // Nine digits (with Duo's separators) is a bypass code, never a TOTP code.
+    if BypassCode::parse(passcode.expose_secret()).is_ok() {
+        return redeem_bypass_code(storage, key, effective, loaded, passcode, audit, now);
+    }
     let record = match usable(loaded.as_ref(), policy, now) {
         Ok(record) => record,
         Err(refusal) => return refuse(storage, key, audit, now, refusal),
@@ -663,6 +833,89 @@ fn verify_passcode(
     let reason = Refusal::InvalidPasscode { attempts_left: 0 }.reason();
     let factor = Some(Method::Passcode.factor());
     storage.append_audit(&event(key, audit, now, factor, "deny", reason))?;
+    Ok(AccountReply::Refused(refusal))
+}
+
+/// A bypass code typed as a passcode. The user must exist, be neither disabled nor locked
+/// out, and the policy must allow bypass codes; devices are not needed. A match consumes
+/// one use (the code is deleted at zero); a mismatch, an expired or a used-up code is a
+/// failed attempt toward lockout, exactly like a wrong passcode.
+fn redeem_bypass_code(
+    storage: &impl AccountStorage,
+    key: &AccountKey,
+    effective: &EffectivePolicy,
+    loaded: Option<AccountRecord>,
+    candidate: &SecretString,
+    audit: &AuditContext,
+    now: i64,
+) -> Result<AccountReply, StoreError> {
+    let policy = &effective.lockout;
+    let Some(mut record) = loaded else {
+        return refuse(storage, key, audit, now, Refusal::EnrollmentRequired);
+    };
+    if record.status == UserStatus::Disabled {
+        return refuse(storage, key, audit, now, Refusal::Disabled);
+    }
+    if record.lockout.is_locked(policy, now) {
+        return refuse(storage, key, audit, now, Refusal::LockedOut);
+    }
+    if !effective.allowed_methods.contains(&Method::BypassCode) {
+        let refusal = Refusal::Denied(Denial::NoUsableMethod);
+        return refuse(storage, key, audit, now, refusal);
+    }
+    let pepper = storage.bypass_pepper()?;
+    let factor = Method::BypassCode.factor();
+    // Every stored code is tried, expired ones included: knowing the code is what tells
+    // an expired code from a wrong one, and both are failures.
+    let mut matched = None;
+    for code in storage.bypass_codes()? {
+        match code
+            .stored()?
+            .redeem(candidate.expose_secret(), &pepper, now)
+        {
+            Ok(redemption) => {
+                matched = Some((code, redemption));
+                break;
+            }
+            // Known but no longer usable: delete it, and count the attempt as a failure.
+            Err(BypassError::Expired | BypassError::UsedUp) => {
+                storage.delete_bypass_code(&code.id)?;
+            }
+            Err(_) => {}
+        }
+    }
+    if let Some((code, redemption)) = matched {
+        match redemption {
+            Redemption::UsedUp => storage.delete_bypass_code(&code.id)?,
+            Redemption::Remaining(left) if left.remaining_uses != code.remaining_uses => {
+                storage.put_bypass_code(&BypassCodeRecord {
+                    remaining_uses: left.remaining_uses,
+                    ..code.clone()
+                })?;
+            }
+            Redemption::Remaining(_) => {}
+        }
+        record.lockout = record.lockout.record_success();
+        storage.save(&record)?;
+        let reason = "valid_passcode";
+        storage.append_audit(&event(key, audit, now, Some(factor), "allow", reason))?;
+        return Ok(AccountReply::Accepted {
+            factor: factor.to_owned(),
+            reason: reason.to_owned(),
+            device_id: code.id,
+        });
+    }
+    record.lockout = record.lockout.record_failure(policy, now);
+    storage.save(&record)?;
+    let refusal = if record.lockout.is_locked(policy, now) {
+        Refusal::LockedOut
+    } else {
+        Refusal::InvalidPasscode {
+            attempts_left: record.lockout.attempts_left(policy),
+        }
+    };
+    let reason = Refusal::InvalidPasscode { attempts_left: 0 }.reason();
+    storage.append_audit(&event(key, audit, now, Some(factor), "deny", reason))?;
     Ok(AccountReply::Refused(refusal))
 }
 

@@ -1,22 +1,29 @@
 //! Internal administration until the Admin API exists: `POST /internal/v1/seed`, an
 //! idempotent upsert of a realm's global policy, applications (with branding and policy)
 //! and users (with status), used by `cargo xtask` to prepare the demo and tests; and
-//! `GET /internal/v1/audit?realm=&username=`, one user's newest audit rows. Guarded by
-//! `Authorization: Bearer <TESSERA_ADMIN_TOKEN>`.
+//! `GET /internal/v1/audit?realm=&username=`, one user's newest audit rows; and
+//! `/internal/v1/bypass_codes`, issuing (`POST`) and listing (`GET`) a user's bypass
+//! codes. Guarded by `Authorization: Bearer <TESSERA_ADMIN_TOKEN>`.
 
 use http::header;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tessera_shared::SecretString;
+use tessera_shared::bypass::{self, BypassCode, StoredBypassCode};
 use tessera_shared::duo;
 use tessera_shared::policy::Policy;
+use tessera_shared::v1::admin::{
+    BypassCodeInfo, BypassCodeOrder, BypassCodeSource, CreateBypassCodesParams, IssuedBypassCodes,
+    Param,
+};
 use tessera_shared::v1::{ErrorCode, PolicyConfig};
 
 use crate::account::{
-    AccountCommand, AccountKey, AccountReply, AuditEvent, UserSeed, UserStatus, secret_string,
+    AccountCommand, AccountKey, AccountReply, AuditEvent, BypassCodeRecord, UserSeed, UserStatus,
+    secret_string,
 };
-use crate::app::Edge;
+use crate::app::{Edge, RequestContext};
 use crate::directory::{
     AppRecord, AppSettings, Branding, DirectoryCommand, DirectoryReply, IdTokenFormat,
 };
@@ -25,6 +32,7 @@ use crate::web::{self, ApiError, Request, Response};
 
 pub const SEED_PATH: &str = "/internal/v1/seed";
 pub const AUDIT_PATH: &str = "/internal/v1/audit";
+pub const BYPASS_CODES_PATH: &str = "/internal/v1/bypass_codes";
 /// Audit rows returned by one read.
 const AUDIT_LIMIT: u32 = 200;
 const MAX_URL_LEN: usize = 2048;
@@ -177,6 +185,179 @@ async fn audit_flow<S: Stores>(
         Ok(_) => Err(web::internal(&StoreError::UnexpectedReply("audit"))),
         Err(error) => Err(web::internal(&error)),
     }
+}
+
+/// `POST /internal/v1/bypass_codes`: a user and Duo's parameters
+/// (`CreateBypassCodesParams`: strings, numbers or booleans, as Duo's Admin API takes them).
+#[derive(Deserialize)]
+struct IssueBypassCodesRequest {
+    realm: String,
+    username: String,
+    #[serde(default)]
+    count: Option<Param>,
+    #[serde(default)]
+    codes: Option<Param>,
+    #[serde(default)]
+    reuse_count: Option<Param>,
+    #[serde(default)]
+    valid_secs: Option<Param>,
+    #[serde(default)]
+    preserve_existing: Option<Param>,
+}
+
+/// What an issue answers: the new codes in clear (shown this once) and their list entries,
+/// in the same order.
+#[derive(Debug, serde::Serialize)]
+struct IssuedCodes {
+    codes: IssuedBypassCodes,
+    bypass_codes: Vec<BypassCodeInfo>,
+}
+
+/// `POST /internal/v1/bypass_codes`: draws (or takes the given) codes, hashes them here
+/// with the pepper and a fresh salt each, and sends only the hashes to the user's account
+/// object. Answers `{"codes": [...], "bypass_codes": [...]}`.
+pub async fn issue_bypass_codes<S: Stores>(
+    edge: &Edge<'_, S>,
+    request: &Request,
+    cx: &RequestContext,
+) -> Response {
+    match issue_bypass_codes_flow(edge, request, cx).await {
+        Ok(issued) => web::json(200, &issued),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn issue_bypass_codes_flow<S: Stores>(
+    edge: &Edge<'_, S>,
+    request: &Request,
+    cx: &RequestContext,
+) -> Result<IssuedCodes, ApiError> {
+    authorize(edge, request)?;
+    let body: IssueBypassCodesRequest = web::json_body(request)?;
+    let key = user_key(&body.realm, &body.username)?;
+    let params = CreateBypassCodesParams {
+        count: body.count,
+        codes: body.codes,
+        reuse_count: body.reuse_count,
+        valid_secs: body.valid_secs,
+        preserve_existing: body.preserve_existing,
+    };
+    let order = BypassCodeOrder::try_from(&params)
+        .map_err(|error| ApiError::bad_request(&format!("Invalid bypass codes: {error}.")))?;
+    let pepper =
+        edge.config.bypass_pepper.as_ref().ok_or_else(|| {
+            web::internal(&"TESSERA_STORAGE_KEY is not set: no bypass-code pepper")
+        })?;
+    let expires_at = order.expires_at(cx.now);
+    let codes = match order.source {
+        BypassCodeSource::Generate(count) => (0..count)
+            .map(|_| draw_code(edge))
+            .collect::<Result<Vec<_>, _>>()?,
+        BypassCodeSource::Given(codes) => codes,
+    };
+    let mut records = Vec::with_capacity(codes.len());
+    for code in &codes {
+        let mut salt = [0u8; bypass::SALT_BYTES];
+        edge.entropy
+            .fill(&mut salt)
+            .map_err(|e| web::internal(&e))?;
+        let stored = StoredBypassCode::new(code, salt, pepper, order.uses, expires_at)
+            .map_err(|e| web::internal(&e))?;
+        let id = random_code_id(edge)?;
+        records.push(BypassCodeRecord::new(id, &stored, cx.now));
+    }
+    let command = AccountCommand::IssueBypassCodes {
+        codes: records,
+        preserve_existing: order.preserve_existing,
+        now: cx.now,
+    };
+    let infos = match edge.stores.account(&key, command).await {
+        Ok(AccountReply::BypassCodes(infos)) => infos,
+        Ok(AccountReply::BypassCodeLimit { limit }) => {
+            return Err(ApiError::bad_request(&format!(
+                "A user holds at most {limit} live bypass codes: issue fewer, or replace the existing ones (preserve_existing false)."
+            )));
+        }
+        Ok(AccountReply::UnknownUser) => return Err(unknown_user()),
+        Ok(_) => return Err(web::internal(&StoreError::UnexpectedReply("issue_bypass"))),
+        Err(error) => return Err(web::internal(&error)),
+    };
+    Ok(IssuedCodes {
+        codes: IssuedBypassCodes(
+            codes
+                .iter()
+                .map(|code| code.expose_secret().to_owned())
+                .collect(),
+        ),
+        bypass_codes: infos,
+    })
+}
+
+/// One uniformly drawn code (a rejected draw, likelier than not never, is drawn again).
+fn draw_code<S>(edge: &Edge<'_, S>) -> Result<BypassCode, ApiError> {
+    let mut random = [0u8; bypass::RANDOM_BYTES];
+    for _ in 0..4 {
+        edge.entropy
+            .fill(&mut random)
+            .map_err(|e| web::internal(&e))?;
+        if let Ok(code) = bypass::generate(&random) {
+            return Ok(code);
+        }
+    }
+    Err(web::internal(&"bypass-code draws kept failing"))
+}
+
+/// `DB` and 18 random hex digits, shaped like Duo's ids.
+fn random_code_id<S>(edge: &Edge<'_, S>) -> Result<String, ApiError> {
+    let mut bytes = [0u8; 9];
+    edge.entropy
+        .fill(&mut bytes)
+        .map_err(|e| web::internal(&e))?;
+    let hex: String = bytes.iter().map(|byte| format!("{byte:02X}")).collect();
+    Ok(format!("DB{hex}"))
+}
+
+/// `GET /internal/v1/bypass_codes?realm=&username=`: `{"bypass_codes": [...]}`, the live
+/// codes in issue order, without the codes.
+pub async fn bypass_codes<S: Stores>(
+    edge: &Edge<'_, S>,
+    request: &Request,
+    cx: &RequestContext,
+) -> Response {
+    let result = async {
+        authorize(edge, request)?;
+        let query: AuditQuery =
+            serde_urlencoded::from_str(request.uri().query().unwrap_or_default())
+                .map_err(|_| ApiError::bad_request("Give realm and username."))?;
+        let key = user_key(&query.realm, &query.username)?;
+        let command = AccountCommand::BypassCodes { now: cx.now };
+        match edge.stores.account(&key, command).await {
+            Ok(AccountReply::BypassCodes(infos)) => Ok(infos),
+            Ok(AccountReply::UnknownUser) => Err(unknown_user()),
+            Ok(_) => Err(web::internal(&StoreError::UnexpectedReply("bypass_codes"))),
+            Err(error) => Err(web::internal(&error)),
+        }
+    }
+    .await;
+    match result {
+        Ok(infos) => web::json(200, &serde_json::json!({ "bypass_codes": infos })),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// The account of a realm and username as an admin request names them.
+fn user_key(realm: &str, username: &str) -> Result<AccountKey, ApiError> {
+    let plain = |text: &str| {
+        !text.is_empty() && text.len() <= MAX_NAME_LEN && !text.chars().any(char::is_control)
+    };
+    if !plain(realm) || !plain(username) || username.len() > duo::MAX_USERNAME_LEN {
+        return Err(ApiError::bad_request("Invalid realm or username."));
+    }
+    Ok(AccountKey::new(realm, username))
+}
+
+fn unknown_user() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "There is no such user in this realm.")
 }
 
 /// Compares the bearer token with `TESSERA_ADMIN_TOKEN` in constant time (over SHA-256

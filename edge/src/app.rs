@@ -22,6 +22,9 @@ pub struct Config {
     /// Push lifetime, mute period, plain push, code digits, rate limit
     /// (`TESSERA_PUSH_*`, see `docs/api.md`).
     pub push: crate::push_object::PushSettings,
+    /// The bypass-code pepper, derived from `TESSERA_STORAGE_KEY` (`sealing`); without it
+    /// no bypass code can be issued.
+    pub bypass_pepper: Option<tessera_shared::bypass::BypassPepper>,
 }
 
 /// What the platform (never the client) says about the caller: `CF-Connecting-IP`,
@@ -67,6 +70,7 @@ const ROUTES: &[(&str, &[Method])] = &[
     (prompt::PASSCODE_PATH, &[Method::POST, Method::OPTIONS]),
     (admin::SEED_PATH, &[Method::POST]),
     (admin::AUDIT_PATH, &[Method::GET]),
+    (admin::BYPASS_CODES_PATH, &[Method::GET, Method::POST]),
     (openid::DISCOVERY_PATH, &[Method::GET, Method::HEAD]),
     (openid::JWKS_PATH, &[Method::GET, Method::HEAD]),
     (openid::ROTATE_PATH, &[Method::POST]),
@@ -121,6 +125,10 @@ impl<S: Stores> Edge<'_, S> {
             prompt::PASSCODE_PATH => prompt::passcode(self, &request, context).await,
             admin::SEED_PATH => admin::seed(self, &request).await,
             admin::AUDIT_PATH => admin::audit(self, &request).await,
+            admin::BYPASS_CODES_PATH if method == Method::POST => {
+                admin::issue_bypass_codes(self, &request, context).await
+            }
+            admin::BYPASS_CODES_PATH => admin::bypass_codes(self, &request, context).await,
             openid::DISCOVERY_PATH => openid::discovery(&request),
             openid::JWKS_PATH => openid::jwks(self, context).await,
             openid::ROTATE_PATH => openid::rotate(self, &request, context).await,

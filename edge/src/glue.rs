@@ -8,7 +8,8 @@
 //!
 //! Storage layout (see `docs/api.md`):
 //! - `Account` object, named `["realm","username"]`: tables `account` (one row), `device`,
-//!   `audit`, `auth_code` (its user's unredeemed authorization codes, by hash).
+//!   `audit`, `auth_code` (its user's unredeemed authorization codes, by hash),
+//!   `bypass_code` (salt and peppered hash only).
 //! - `Directory` objects (one class, the same tables in each): `global`, the registry,
 //!   uses `application`; `["realm","<realm>"]`, one per realm, uses `app_settings` and
 //!   `realm_policy`; the registry also keeps `application_token`.
@@ -39,7 +40,7 @@ use worker::{
 
 use crate::account::{
     self, AccountCommand, AccountKey, AccountRecord, AccountReply, AccountStorage, AuditEvent,
-    DeviceRecord, TotpSeed, UserStatus,
+    BypassCodeRecord, DeviceRecord, TotpSeed, UserStatus,
 };
 use crate::app::{ClientInfo, Config, Edge, RequestContext};
 use crate::cache::{Cached, DirectoryCache};
@@ -107,6 +108,7 @@ fn config(env: &Env) -> Config {
         service_name: read("TESSERA_SERVICE_NAME")
             .unwrap_or_else(|| DEFAULT_SERVICE_NAME.to_owned()),
         push: crate::push_object::PushSettings::from_vars(read),
+        bypass_pepper: storage_key(env).map(|key| key.bypass_pepper().clone()),
     }
 }
 
@@ -466,6 +468,16 @@ const ACCOUNT_SCHEMA: &[&str] = &[
         ip TEXT,
         country TEXT,
         expires_at INTEGER NOT NULL
+    )",
+    // Bypass codes: HMAC-SHA256(pepper, salt ‖ code), never the code; the pepper is
+    // derived from TESSERA_STORAGE_KEY and never stored.
+    "CREATE TABLE IF NOT EXISTS bypass_code (
+        id TEXT PRIMARY KEY,
+        salt TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        remaining_uses INTEGER,
+        expires_at INTEGER,
+        created INTEGER NOT NULL
     )",
     "CREATE TABLE IF NOT EXISTS push_book (
         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -868,6 +880,34 @@ impl AccountStorage for SqlAccount<'_> {
         Ok(())
     }
 
+    fn bypass_codes(&self) -> Result<Vec<BypassCodeRecord>, StoreError> {
+        rows(
+            &self.sql,
+            "SELECT id, salt, hash, remaining_uses, expires_at, created FROM bypass_code
+             ORDER BY rowid",
+            Vec::new(),
+        )
+    }
+
+    fn put_bypass_code(&self, code: &BypassCodeRecord) -> Result<(), StoreError> {
+        exec(
+            &self.sql,
+            "INSERT INTO bypass_code (id, salt, hash, remaining_uses, expires_at, created)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET remaining_uses = excluded.remaining_uses,
+               expires_at = excluded.expires_at",
+            vec![
+                code.id.as_str().into(),
+                code.salt.as_str().into(),
+                code.hash.as_str().into(),
+                code.remaining_uses.map(i64::from).into(),
+                code.expires_at.into(),
+                code.created.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
     fn take_code(&self, code_hash: &str, now: i64) -> Result<Option<Grant>, StoreError> {
         let found: Vec<Grant> = rows(
             &self.sql,
@@ -880,6 +920,19 @@ impl AccountStorage for SqlAccount<'_> {
             vec![now.into()],
         )?;
         Ok(found.into_iter().next())
+    }
+
+    fn delete_bypass_code(&self, id: &str) -> Result<(), StoreError> {
+        exec(
+            &self.sql,
+            "DELETE FROM bypass_code WHERE id = ?",
+            vec![id.into()],
+        )?;
+        Ok(())
+    }
+
+    fn bypass_pepper(&self) -> Result<tessera_shared::bypass::BypassPepper, StoreError> {
+        Ok(self.key.bypass_pepper().clone())
     }
 }
 

@@ -12,7 +12,10 @@ use serde::de::DeserializeOwned;
 
 use crate::account::{
     self, AccountCommand, AccountKey, AccountRecord, AccountReply, AccountStorage, AuditEvent,
+    BypassCodeRecord,
 };
+use crate::sealing::StorageKey;
+use tessera_shared::bypass::BypassPepper;
 use tessera_shared::v1::PolicyConfig;
 
 use crate::code::Grant;
@@ -32,6 +35,16 @@ pub struct MemoryAccount {
     audit: RefCell<Vec<AuditEvent>>,
     push: RefCell<PushBook>,
     codes: RefCell<HashMap<String, Grant>>,
+    bypass_codes: RefCell<Vec<BypassCodeRecord>>,
+}
+
+/// The `TESSERA_STORAGE_KEY` the in-memory objects stand for (32 bytes of base64): its
+/// bypass-code pepper is the one [`test_bypass_pepper`] gives the Worker's config.
+pub const TEST_STORAGE_KEY: &str = "dGVzc2VyYSBpbi1tZW1vcnkgc3RvcmFnZSBrZXkgLi4=";
+
+/// The bypass-code pepper derived from [`TEST_STORAGE_KEY`], as the Worker derives it.
+pub fn test_bypass_pepper() -> Option<BypassPepper> {
+    StorageKey::from_base64(TEST_STORAGE_KEY).map(|key| key.bypass_pepper().clone())
 }
 
 impl PushStorage for MemoryAccount {
@@ -99,6 +112,28 @@ impl AccountStorage for MemoryAccount {
             .take(limit)
             .cloned()
             .collect())
+    }
+
+    fn bypass_codes(&self) -> Result<Vec<BypassCodeRecord>, StoreError> {
+        Ok(self.bypass_codes.borrow().clone())
+    }
+
+    fn put_bypass_code(&self, code: &BypassCodeRecord) -> Result<(), StoreError> {
+        let mut codes = self.bypass_codes.borrow_mut();
+        match codes.iter_mut().find(|stored| stored.id == code.id) {
+            Some(stored) => *stored = code.clone(),
+            None => codes.push(code.clone()),
+        }
+        Ok(())
+    }
+
+    fn delete_bypass_code(&self, id: &str) -> Result<(), StoreError> {
+        self.bypass_codes.borrow_mut().retain(|code| code.id != id);
+        Ok(())
+    }
+
+    fn bypass_pepper(&self) -> Result<BypassPepper, StoreError> {
+        test_bypass_pepper().ok_or_else(|| StoreError::Backend("no test pepper".to_owned()))
     }
 }
 
@@ -230,6 +265,15 @@ impl MemoryStores {
             .borrow()
             .get(&key.object_name())
             .and_then(|account| account.record.borrow().clone())
+    }
+
+    /// The stored bypass-code rows of one account, as they are at rest.
+    pub fn bypass_rows(&self, key: &AccountKey) -> Vec<BypassCodeRecord> {
+        self.accounts
+            .borrow()
+            .get(&key.object_name())
+            .map(|account| account.bypass_codes.borrow().clone())
+            .unwrap_or_default()
     }
 
     /// Number of unredeemed codes held, in every account (expired ones are purged when

@@ -31,6 +31,8 @@ use crate::{issuer, openid};
 pub const START_PATH: &str = v1::PROMPT_START;
 pub const PASSCODE_PATH: &str = v1::PROMPT_PASSCODE;
 const PASSCODE_DIGITS: usize = 6;
+/// The longest typed bypass code accepted: 9 digits and a few separators.
+const MAX_BYPASS_CODE_INPUT: usize = 16;
 
 /// `OPTIONS` on a prompt endpoint. The preflight cannot know the application (it has no
 /// body), so it answers every origin; the actual request is where origins are checked.
@@ -296,7 +298,7 @@ async fn passcode_flow<S: Stores>(
     let (session, app) = open_session(edge, request, &session, cx, allowed_origin).await?;
     let well_formed = passcode.expose_secret().len() == PASSCODE_DIGITS
         && passcode.expose_secret().bytes().all(|b| b.is_ascii_digit());
-    if !well_formed {
+    if !well_formed && !is_bypass_code(&passcode) {
         return Err(ApiError::bad_request("Enter the 6-digit passcode."));
     }
     let (policy, _) = policy_for(edge.stores, &app).await?;
@@ -327,6 +329,13 @@ async fn passcode_flow<S: Stores>(
     }
     let remember = remember_offer(edge, &policy.effective, &session, cx)?;
     Ok(completion(&session, code, remember))
+}
+
+/// A 9-digit bypass code as typed (Duo's spaces or hyphens allowed), of bounded length;
+/// the account object decides whether it is one of the user's.
+fn is_bypass_code(candidate: &SecretString) -> bool {
+    candidate.expose_secret().len() <= MAX_BYPASS_CODE_INPUT
+        && tessera_shared::bypass::BypassCode::parse(candidate.expose_secret()).is_ok()
 }
 
 /// The remembered-device offer for a sign-in that just succeeded, when policy allows one.

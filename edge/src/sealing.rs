@@ -7,22 +7,37 @@
 //! Format: `"v1." base64url(nonce ‖ ciphertext ‖ tag)`. A value without the prefix is a
 //! row written before encryption existed: it is read as plain text and sealed on its next
 //! write.
+//!
+//! The same secret also yields the bypass-code pepper (`BypassPepper`, the HMAC key of
+//! every stored bypass code): HMAC-SHA256(storage key, [`BYPASS_PEPPER_LABEL`]). A label of
+//! its own keeps the two uses apart, and deriving it means no second secret to configure;
+//! like the storage key, the pepper lives only in the Worker's memory, never in SQLite.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use tessera_shared::SecretString;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use tessera_shared::bypass::BypassPepper;
+use tessera_shared::{SecretBytes, SecretString};
 
 use crate::store::{Entropy, StoreError};
 
 const PREFIX: &str = "v1.";
 const NONCE_BYTES: usize = 12;
 const KEY_BYTES: usize = 32;
+/// The domain label the bypass-code pepper is derived under. Changing it invalidates every
+/// stored bypass code.
+pub const BYPASS_PEPPER_LABEL: &str = "tessera bypass-code pepper v1";
 
-/// The storage key. Its `Debug` shows nothing; the cipher zeroizes its key on drop.
+/// The storage key, and the bypass-code pepper derived from it. Its `Debug` shows
+/// nothing; the cipher zeroizes its key on drop, the pepper is a `SecretBytes`.
 #[derive(Clone)]
-pub struct StorageKey(Aes256Gcm);
+pub struct StorageKey {
+    cipher: Aes256Gcm,
+    pepper: BypassPepper,
+}
 
 impl std::fmt::Debug for StorageKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -34,10 +49,18 @@ impl StorageKey {
     /// Reads 32 bytes in standard base64; anything else is refused.
     pub fn from_base64(text: &str) -> Option<Self> {
         let bytes = zeroize::Zeroizing::new(STANDARD.decode(text.trim()).ok()?);
-        (bytes.len() == KEY_BYTES)
-            .then(|| Aes256Gcm::new_from_slice(&bytes).ok())
-            .flatten()
-            .map(Self)
+        if bytes.len() != KEY_BYTES {
+            return None;
+        }
+        Some(Self {
+            cipher: Aes256Gcm::new_from_slice(&bytes).ok()?,
+            pepper: derive_pepper(&bytes)?,
+        })
+    }
+
+    /// The bypass-code pepper: HMAC-SHA256(storage key, [`BYPASS_PEPPER_LABEL`]).
+    pub fn bypass_pepper(&self) -> &BypassPepper {
+        &self.pepper
     }
 
     /// Seals `secret` for the place named by `context`.
@@ -54,7 +77,7 @@ impl StorageKey {
             aad: context.as_bytes(),
         };
         let sealed = self
-            .0
+            .cipher
             .encrypt(Nonce::from_slice(&nonce), payload)
             .map_err(|_| StoreError::Backend("sealing failed".to_owned()))?;
         let mut out = nonce.to_vec();
@@ -75,13 +98,21 @@ impl StorageKey {
             aad: context.as_bytes(),
         };
         let plain = zeroize::Zeroizing::new(
-            self.0
+            self.cipher
                 .decrypt(Nonce::from_slice(nonce), payload)
                 .map_err(|_| corrupt())?,
         );
         let text = std::str::from_utf8(&plain).map_err(|_| corrupt())?;
         Ok(SecretString::from(text.to_owned()))
     }
+}
+
+/// HMAC-SHA256(`key`, [`BYPASS_PEPPER_LABEL`]): 32 bytes, so always a usable pepper.
+fn derive_pepper(key: &[u8]) -> Option<BypassPepper> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).ok()?;
+    mac.update(BYPASS_PEPPER_LABEL.as_bytes());
+    let derived = SecretBytes::new(mac.finalize().into_bytes().to_vec());
+    BypassPepper::new(derived).ok()
 }
 
 #[cfg(test)]
@@ -122,5 +153,33 @@ mod tests {
         for bad in ["", "c2hvcnQ=", "not base64!", &STANDARD.encode([1u8; 31])] {
             assert!(StorageKey::from_base64(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn bypass_pepper_is_derived_per_key() {
+        use tessera_shared::bypass::{BypassCode, StoredBypassCode, Uses};
+        let key = StorageKey::from_base64(&STANDARD.encode([7u8; 32])).unwrap();
+        let same = StorageKey::from_base64(&STANDARD.encode([7u8; 32])).unwrap();
+        let other = StorageKey::from_base64(&STANDARD.encode([8u8; 32])).unwrap();
+        let code = BypassCode::parse("123456789").unwrap();
+        let stored = |key: &StorageKey| {
+            StoredBypassCode::new(&code, [1; 16], key.bypass_pepper(), Uses::Single, None).unwrap()
+        };
+        // Deterministic for one key (codes survive a restart), different for another.
+        assert_eq!(stored(&key), stored(&same));
+        assert_ne!(stored(&key).hash, stored(&other).hash);
+        assert!(
+            stored(&key)
+                .redeem("123456789", same.bypass_pepper(), 0)
+                .is_ok()
+        );
+        assert!(
+            stored(&key)
+                .redeem("123456789", other.bypass_pepper(), 0)
+                .is_err()
+        );
+        // The pepper is not the storage key itself.
+        let raw = BypassPepper::new(SecretBytes::new(vec![7u8; 32])).unwrap();
+        assert!(stored(&key).redeem("123456789", &raw, 0).is_err());
     }
 }

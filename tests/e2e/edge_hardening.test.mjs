@@ -239,6 +239,7 @@ describe('edge hardening (real edge in workerd)', () => {
     const P = '/prompt/v1/passcode';
     const SEED = '/internal/v1/seed';
     const ROTATE = '/internal/v1/rotate-keys';
+    const BYPASS = '/internal/v1/bypass_codes';
     const BOUNDARY = 'tessera-hardening-boundary';
     const MULTIPART = `multipart/form-data; boundary=${BOUNDARY}`;
     /** A multipart/form-data body of text fields, as curl (Duo's PHP client) writes it. */
@@ -373,6 +374,9 @@ describe('edge hardening (real edge in workerd)', () => {
       ['passcode: empty', { path: P, json: { session: sessionB, passcode: '' } }, BAD_REQUEST],
       ['passcode: non-ASCII digits', { path: P, json: { session: sessionB, passcode: '١٢٣٤٥٦' } }, BAD_REQUEST],
       ['passcode: digits with a space', { path: P, json: { session: sessionB, passcode: '12 456' } }, BAD_REQUEST],
+      ['passcode: 9 digits and a letter', { path: P, json: { session: sessionB, passcode: '12345678x' } }, BAD_REQUEST],
+      ['passcode: 10 digits', { path: P, json: { session: sessionB, passcode: '1234567890' } }, BAD_REQUEST],
+      ['passcode: a bypass code with other separators', { path: P, json: { session: sessionB, passcode: '123.456.789' } }, BAD_REQUEST],
       ['passcode: a JSON number', { path: P, json: { session: sessionB, passcode: 123456 } }, BAD_REQUEST],
       ['passcode: missing passcode', { path: P, json: { session: sessionB } }, BAD_REQUEST],
       ['passcode: missing session', { path: P, json: { passcode: '123456' } }, BAD_REQUEST],
@@ -401,6 +405,27 @@ describe('edge hardening (real edge in workerd)', () => {
       ['seed: A\'s device with 8 digits', { path: SEED, headers: admin, json: { realm: 'demo', users: [{ username: userA, devices: [{ id: deviceA.deviceId, name: 'x', totp: { secret_base32: 'JBSWY3DPEHPK3PXP', algorithm: 'SHA1', digits: 8, period: 30 } }] }] } }, BAD_REQUEST],
       ['seed: control character in a username', { path: SEED, headers: admin, json: { realm: 'demo', users: [{ username: 'bad\u0000name', devices: [] }] } }, BAD_REQUEST],
       ['seed: GET', { method: 'GET', path: SEED, headers: admin }, [405, 'api', 'method_not_allowed']],
+
+      // /internal/v1/bypass_codes: every row names A, whose start below must still offer
+      // the passcode alone (no row may have issued a code).
+      ['bypass_codes: no Authorization', { path: BYPASS, json: { realm: 'demo', username: userA, count: 1 } }, [401, 'api', 'unauthorized']],
+      ['bypass_codes: wrong admin token', { path: BYPASS, headers: { authorization: `Bearer ${ADMIN_TOKEN}x` }, json: { realm: 'demo', username: userA, count: 1 } }, [401, 'api', 'unauthorized']],
+      ['bypass_codes: count 0', { path: BYPASS, headers: admin, json: { realm: 'demo', username: userA, count: 0 } }, BAD_REQUEST],
+      ['bypass_codes: count 11', { path: BYPASS, headers: admin, json: { realm: 'demo', username: userA, count: 11 } }, BAD_REQUEST],
+      ['bypass_codes: count and codes together', { path: BYPASS, headers: admin, json: { realm: 'demo', username: userA, count: 1, codes: '123456789' } }, BAD_REQUEST],
+      ['bypass_codes: a code of 8 digits', { path: BYPASS, headers: admin, json: { realm: 'demo', username: userA, codes: '12345678' } }, BAD_REQUEST],
+      ['bypass_codes: the same code twice', { path: BYPASS, headers: admin, json: { realm: 'demo', username: userA, codes: '123456789,123-456-789' } }, BAD_REQUEST],
+      ['bypass_codes: negative reuse_count', { path: BYPASS, headers: admin, json: { realm: 'demo', username: userA, count: 1, reuse_count: -1 } }, BAD_REQUEST],
+      ['bypass_codes: valid_secs as words', { path: BYPASS, headers: admin, json: { realm: 'demo', username: userA, count: 1, valid_secs: 'an hour' } }, BAD_REQUEST],
+      ['bypass_codes: preserve_existing not a boolean', { path: BYPASS, headers: admin, json: { realm: 'demo', username: userA, count: 1, preserve_existing: 'maybe' } }, BAD_REQUEST],
+      ['bypass_codes: count as an array', { path: BYPASS, headers: admin, json: { realm: 'demo', username: userA, count: [1] } }, BAD_REQUEST],
+      ['bypass_codes: missing username', { path: BYPASS, headers: admin, json: { realm: 'demo', count: 1 } }, BAD_REQUEST],
+      ['bypass_codes: control character in the username', { path: BYPASS, headers: admin, json: { realm: 'demo', username: `${userA}\u0000`, count: 1 } }, BAD_REQUEST],
+      ['bypass_codes: unknown user', { path: BYPASS, headers: admin, json: { realm: 'demo', username: unique('eh-nobody'), count: 1 } }, [404, 'api', 'not_found']],
+      ['bypass_codes: text/plain body', { path: BYPASS, headers: { ...admin, 'content-type': 'text/plain' }, json: { realm: 'demo', username: userA, count: 1 } }, [415, 'api', 'unsupported_media_type']],
+      ['bypass_codes: GET without a username', { method: 'GET', path: BYPASS, query: { realm: 'demo' }, headers: admin }, BAD_REQUEST],
+      ['bypass_codes: GET of an unknown user', { method: 'GET', path: BYPASS, query: { realm: 'demo', username: unique('eh-nobody') }, headers: admin }, [404, 'api', 'not_found']],
+      ['bypass_codes: PUT', { method: 'PUT', path: BYPASS, headers: admin, json: { realm: 'demo', username: userA, count: 1 } }, [405, 'api', 'method_not_allowed']],
 
       // /oauth/v1/token: OAuth error bodies.
       ['token: grant_type=password', tokenForm({ grant_type: 'password' }), INVALID_GRANT],

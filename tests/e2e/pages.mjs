@@ -57,6 +57,26 @@ export class PromptPage {
     this.passcode = this.host.getByLabel('Passcode', { exact: true });
     this.verifyButton = this.host.getByRole('button', { name: 'Verify', exact: true });
     this.alert = this.host.getByRole('alert');
+    this.bypassCode = this.host.getByLabel('Bypass code', { exact: true });
+    this.bypassOption = this.host.getByTestId('other-options').getByRole('button', { name: 'Enter a bypass code' });
+  }
+
+  /**
+   * Waits until the prompt has mounted and shows the bypass-code form, choosing it under
+   * "Other options" unless the prompt opened on it (the method this browser used last).
+   * Returns whether it opened there.
+   */
+  async openBypassCode() {
+    await this.bypassCode.or(this.bypassOption).first().waitFor({ state: 'visible', timeout: PROMPT_TIMEOUT });
+    const opened = await this.bypassCode.isVisible();
+    if (!opened) await this.bypassOption.click();
+    await this.bypassCode.waitFor({ state: 'visible', timeout: PROMPT_TIMEOUT });
+    return opened;
+  }
+
+  async submitBypassCode(code) {
+    await this.bypassCode.fill(code);
+    await this.verifyButton.click();
   }
 
   /**

@@ -473,14 +473,51 @@ pub fn demo() -> Result<()> {
     build::all()?;
     let state = cmd::root().join(".tessera");
     let mut stack = Stack::start(&state, DEMO_PORTS, DeviceState::UserDefault)?;
-    print_demo_instructions(&stack);
+    let bypass_code = issue_bob_bypass_code(&stack)?;
+    print_demo_instructions(&stack, &bypass_code);
     loop {
         std::thread::sleep(Duration::from_secs(1));
         stack.check_running()?;
     }
 }
 
-fn print_demo_instructions(stack: &Stack) {
+/// Issues bob (who has no device) one single-use bypass code through the edge's admin
+/// endpoint, replacing any earlier one, so the demo shows signing in with a code alone.
+/// Returns it as `123-456-789`.
+fn issue_bob_bypass_code(stack: &Stack) -> Result<String> {
+    step("demo: issue bob a bypass code");
+    let url = format!("{}/internal/v1/bypass_codes", stack.edge_url());
+    let body = json!({"realm": REALM, "username": BOB, "count": 1});
+    let mut response = cmd::http_agent(Duration::from_secs(30))
+        .post(&url)
+        .header(
+            "Authorization",
+            &format!("Bearer {}", stack.credentials.admin_token),
+        )
+        .content_type("application/json")
+        .send(body.to_string())
+        .with_context(|| format!("POST {url}"))?;
+    let status = response.status();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    if status != 200 {
+        bail!("issuing bob's bypass code failed: {status} {text}");
+    }
+    let value: Value = serde_json::from_str(&text)?;
+    let code = value
+        .get("codes")
+        .and_then(|codes| codes.get(0))
+        .and_then(Value::as_str)
+        .filter(|code| code.len() == 9)
+        .with_context(|| format!("no bypass code in {text}"))?;
+    Ok(format!(
+        "{}-{}-{}",
+        code.get(0..3).unwrap_or_default(),
+        code.get(3..6).unwrap_or_default(),
+        code.get(6..9).unwrap_or_default()
+    ))
+}
+
+fn print_demo_instructions(stack: &Stack, bypass_code: &str) {
     let ca = stack
         .tls
         .ca
@@ -495,7 +532,8 @@ fn print_demo_instructions(stack: &Stack) {
  Tessera demo is running. Press Ctrl-C to stop it.
 
  1. Open        {www}
- 2. Sign in     alice / {ALICE_PASSWORD}     (bob / {BOB_PASSWORD} has no device: enrollment required)
+ 2. Sign in     alice / {ALICE_PASSWORD}     (bob / {BOB_PASSWORD} has no device: he signs in once
+                with the bypass code {bypass_code}, then needs enrollment)
  3. Passcode    get one with:  cargo run -q -p tessera-device -- code
                 (alice's authenticator is in ~/.config/tessera/device.json)
     Push        keep it connected: cargo run -q -p tessera-device -- watch

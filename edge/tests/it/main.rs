@@ -26,6 +26,7 @@ use tessera_shared::jws::{self, Hs512Key};
 use tessera_shared::otp::{Algorithm, OtpKey, Totp};
 use tessera_shared::rp::Client;
 
+mod bypass;
 mod cache;
 mod policy;
 mod push;
@@ -110,6 +111,7 @@ impl World {
                 admin_token: Some(ADMIN_TOKEN.into()),
                 service_name: "Tessera".into(),
                 push: Default::default(),
+                bypass_pepper: tessera_edge::memory::test_bypass_pepper(),
             },
             entropy: CountingEntropy::default(),
             client: std::cell::RefCell::new(client_info()),

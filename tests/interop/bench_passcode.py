@@ -1,7 +1,8 @@
 """The load side of `cargo xtask bench`'s passcode CPU row (xtask/src/bench_passcode.rs).
 
 Usage: python bench_passcode.py < request.json > figures.json
-The request names the edge's base URL, the application's client_id and client_secret, the
+The request names the edge's base URL, a username prefix (a second pass needs new users:
+a TOTP code is accepted once), the application's client_id and client_secret, the
 admin token, the workerd pids to watch, a user count and a warm-up count. The script seeds
 that many users with one known TOTP secret, then for each user opens a prompt
 (/prompt/v1/start, not measured) and sends, one at a time, a wrong passcode and then the
@@ -56,7 +57,8 @@ def main():
     req = json.load(sys.stdin)
     base, pids = req["base"], req["pids"]
     client_id, secret = req["client_id"], req["client_secret"]
-    users = [f"bench-{i:03d}" for i in range(req["users"])]
+    prefix = req.get("prefix", "bench")
+    users = [f"{prefix}-{i:03d}" for i in range(req["users"])]
     status, body = post(f"{base}/internal/v1/seed", {
         "realm": "demo",
         "applications": [{"client_id": client_id, "client_secret": secret, "name": "Bench"}],

@@ -303,9 +303,9 @@ fn workerd_direct() -> Result<Vec<Row>> {
     let source = "cargo xtask bench (xtask/src/bench_passcode.rs: workerd serve edge.capnp, no \
                   wrangler; tests/interop/bench_passcode.py: sequential requests, workerd CPU \
                   from /proc/PID/task/*/schedstat around each)";
-    let isolate_source = "cargo xtask bench (the same run under `perf record -e cpu-clock -c \
-                          50000 -g -k CLOCK_MONOTONIC`: samples with workerd::IoContext::runImpl \
-                          on the stack, inside each request's window)";
+    let isolate_source = "cargo xtask bench (a second pass with new users under `perf record -e \
+                          cpu-clock -c 50000 -g -k CLOCK_MONOTONIC`: the share of samples with \
+                          workerd::IoContext::runImpl on the stack inside the requests' windows)";
     Ok(vec![
         Row {
             what: "edge cold start via workerd directly".into(),
@@ -333,20 +333,27 @@ fn workerd_direct() -> Result<Vec<Row>> {
             source: source.into(),
         },
         match &figures.isolate {
-            Ok(isolate) => Row {
-                what: "passcode verification CPU (isolate)".into(),
-                value: format!(
-                    "median {:.2} ms ({:.2} right, {:.2} wrong; budget 2 ms; ratio {:.2} of \
-                     budget); /healthz {:.2} ms; whole process by the same samples {:.2} ms",
-                    isolate.all_ms,
-                    isolate.valid_ms,
-                    isolate.invalid_ms,
-                    isolate.all_ms / 2.0,
-                    isolate.healthz_ms,
-                    isolate.process_all_ms,
-                ),
-                source: isolate_source.into(),
-            },
+            Ok(isolate) => {
+                let all = figures.all_cpu_ms * isolate.all_share;
+                Row {
+                    what: "passcode verification CPU (isolate)".into(),
+                    value: format!(
+                        "median {all:.2} ms ({:.2} right, {:.2} wrong; budget 2 ms; ratio {:.2} \
+                         of budget) = the isolate's share of the samples ({:.0}%) × the \
+                         process median; /healthz {:.2} ms ({:.0}%); under perf: isolate {:.2} \
+                         ms, process {:.2} ms",
+                        figures.valid_cpu_ms * isolate.valid_share,
+                        figures.invalid_cpu_ms * isolate.invalid_share,
+                        all / 2.0,
+                        isolate.all_share * 100.0,
+                        figures.healthz_cpu_ms * isolate.healthz_share,
+                        isolate.healthz_share * 100.0,
+                        isolate.all_ms_under_perf,
+                        isolate.process_all_ms_under_perf,
+                    ),
+                    source: isolate_source.into(),
+                }
+            }
             Err(why) => Row {
                 what: "passcode verification CPU (isolate)".into(),
                 value: format!("n/a: {why}"),

@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client as DuoClient } from '@duosecurity/duo_universal';
 
 import { NAVIGATION_TIMEOUT, PromptPage } from './pages.mjs';
+import { call } from './push.mjs';
 import { seedUser } from './seed.mjs';
 import { required, launchChromium } from './env.mjs';
 
@@ -62,26 +63,10 @@ async function hostedPromptUrl(username, state) {
   return `${EDGE_URL}/oauth/v1/authorize?${query}`;
 }
 
-async function send(path, { method = 'POST', json, headers = {} } = {}) {
-  const init = { method, headers: { ...headers } };
-  if (json !== undefined) {
-    init.headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(json);
-  }
-  const response = await fetch(new URL(path, EDGE_URL), init);
-  const text = await response.text();
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.status, text, json: parsed };
-}
 
 /** Issues bypass codes to a demo user; returns the response body. */
 async function issue(username, params) {
-  const response = await send('/internal/v1/bypass_codes', {
+  const response = await call('/internal/v1/bypass_codes', {
     headers: ADMIN,
     json: { realm: 'demo', username, ...params },
   });
@@ -91,7 +76,7 @@ async function issue(username, params) {
 
 async function list(username) {
   const query = new URLSearchParams({ realm: 'demo', username });
-  const response = await send(`/internal/v1/bypass_codes?${query}`, { method: 'GET', headers: ADMIN });
+  const response = await call(`/internal/v1/bypass_codes?${query}`, { method: 'GET', headers: ADMIN });
   assert.equal(response.status, 200, response.text);
   return response;
 }
@@ -99,14 +84,14 @@ async function list(username) {
 /** `/prompt/v1/start` for `username` with a request the SDK signed. */
 async function start(username) {
   const url = new URL(await duoClient().createAuthUrl(username, randomBytes(24).toString('hex')));
-  return send('/prompt/v1/start', { json: { client_id: CLIENT_ID, request: url.searchParams.get('request') } });
+  return call('/prompt/v1/start', { json: { client_id: CLIENT_ID, request: url.searchParams.get('request') } });
 }
 
-const passcode = (session, code) => send('/prompt/v1/passcode', { json: { session, passcode: code } });
+const passcode = (session, code) => call('/prompt/v1/passcode', { json: { session, passcode: code } });
 
 /** Creates a demo user without devices. */
 async function seedDeviceless(username) {
-  const response = await send('/internal/v1/seed', {
+  const response = await call('/internal/v1/seed', {
     headers: ADMIN,
     json: { realm: 'demo', users: [{ username, devices: [] }] },
   });

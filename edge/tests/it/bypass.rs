@@ -76,29 +76,6 @@ impl World {
         let session = self.session(username, now);
         self.passcode(&session, code, now)
     }
-
-    /// The id_token's factor and reason for a completed prompt.
-    fn factor_of(&self, completion: &Value, username: &str, now: i64) -> (String, String) {
-        let code = code_from(completion);
-        let reply = self.token(
-            &client().token_form(&code, &format!("jti-{code}"), now),
-            now,
-        );
-        assert_eq!(reply.status, 200, "{}", reply.text());
-        let verified = client()
-            .verify_id_token(
-                reply.json()["id_token"].as_str().unwrap(),
-                username,
-                None,
-                now,
-            )
-            .unwrap();
-        let reason = verified.claims["auth_context"]["reason"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        (verified.factor, reason)
-    }
 }
 
 fn methods_of(reply: &Reply) -> Vec<String> {
@@ -149,7 +126,7 @@ fn issue_offer_redeem_once_then_refused() {
     let done = world.passcode(&session, &spaced(&codes[0]), NOW);
     assert_eq!(done.status, 200, "{}", done.text());
     assert_eq!(
-        world.factor_of(&done.json(), "alice", NOW),
+        world.exchange(&done.json(), "alice", NOW),
         ("bypass_code".into(), "valid_passcode".into())
     );
     let last = world.stores.audit(&alice()).last().cloned().unwrap();
@@ -401,7 +378,7 @@ fn a_user_with_only_bypass_codes_signs_in() {
     let done = world.passcode(&session, &codes[0], NOW);
     assert_eq!(done.status, 200, "{}", done.text());
     assert_eq!(
-        world.factor_of(&done.json(), "bob", NOW),
+        world.exchange(&done.json(), "bob", NOW),
         ("bypass_code".into(), "valid_passcode".into())
     );
     assert_eq!(

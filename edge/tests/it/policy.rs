@@ -54,7 +54,12 @@ impl World {
     }
 
     /// Exchanges a completion's code and returns (factor, reason) from the `id_token`.
-    fn exchange(&self, completion: &Value, username: &str, now: i64) -> (String, String) {
+    pub(crate) fn exchange(
+        &self,
+        completion: &Value,
+        username: &str,
+        now: i64,
+    ) -> (String, String) {
         let code = code_from(completion);
         let reply = self.token(
             &client().token_form(&code, &format!("jti-{code}"), now),

@@ -67,6 +67,9 @@ const ISSUER_NAME: &str = "global";
 thread_local! {
     /// This isolate's cache of application registrations and policies (`cache`).
     static DIRECTORY_CACHE: Rc<DirectoryCache> = Rc::new(DirectoryCache::default());
+    /// The configuration, read from the environment once per isolate: variables and
+    /// secrets only change with a new deployment, which starts new isolates.
+    static CONFIG: std::cell::OnceCell<Rc<Config>> = const { std::cell::OnceCell::new() };
 }
 
 #[event(fetch)]
@@ -80,7 +83,7 @@ async fn fetch(
     }
     let response = match core_request(request).await {
         Ok((request, client)) => {
-            let config = config(&env);
+            let config = CONFIG.with(|cell| Rc::clone(cell.get_or_init(|| Rc::new(config(&env)))));
             let context = RequestContext { now: now(), client };
             let cache = DIRECTORY_CACHE.with(Rc::clone);
             let stores = Cached {
@@ -89,7 +92,7 @@ async fn fetch(
                 now: context.now,
             };
             let edge = Edge {
-                config: &config,
+                config: config.as_ref(),
                 stores: &stores,
                 entropy: &CryptoEntropy,
             };

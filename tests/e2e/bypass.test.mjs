@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,7 +16,7 @@ import { Client as DuoClient } from '@duosecurity/duo_universal';
 import { NAVIGATION_TIMEOUT, PromptPage } from './pages.mjs';
 import { call } from './push.mjs';
 import { seedUser } from './seed.mjs';
-import { required, launchChromium } from './env.mjs';
+import { filesUnder, required, launchChromium } from './env.mjs';
 
 const EDGE_URL = required('TESSERA_EDGE_URL');
 const WWW_URL = required('TESSERA_WWW_URL');
@@ -96,20 +96,6 @@ async function seedDeviceless(username) {
     json: { realm: 'demo', users: [{ username, devices: [] }] },
   });
   assert.equal(response.status, 200, response.text);
-}
-
-/** Every file under the local state's wrangler folder (the Durable Objects' SQLite). */
-function stateFiles() {
-  const files = [];
-  const walk = (dir) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else files.push(path);
-    }
-  };
-  walk(join(STATE_DIR, 'wrangler'));
-  return files;
 }
 
 describe('bypass codes against real workerd', () => {
@@ -222,7 +208,7 @@ describe('bypass codes against real workerd', () => {
     const listing = await list(username);
     assert.equal(listing.json.bypass_codes.length, 10);
     for (const code of codes) assert.ok(!listing.text.includes(code), 'the list never shows a code');
-    const files = stateFiles();
+    const files = filesUnder(join(STATE_DIR, 'wrangler'));
     assert.ok(files.some((path) => /\.sqlite/.test(path)), `SQLite files found: ${files.length}`);
     const contents = files.map((path) => readFileSync(path));
     const containing = (needle) => contents.filter((bytes) => bytes.includes(Buffer.from(needle))).length;

@@ -2,6 +2,8 @@
 // sets, and a headless Chromium launched the way TOOLCHAIN.md found to work here.
 
 import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
 
@@ -26,4 +28,18 @@ export function launchChromium() {
       '--disable-sync',
     ],
   });
+}
+
+/** Every file under `dir` (the local edge's state: its Durable Objects' SQLite files). */
+export function filesUnder(dir) {
+  const files = [];
+  const walk = (folder) => {
+    for (const name of readdirSync(folder)) {
+      const path = join(folder, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else files.push(path);
+    }
+  };
+  walk(dir);
+  return files;
 }

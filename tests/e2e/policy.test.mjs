@@ -10,13 +10,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { totp } from './seed.mjs';
-import { required } from './env.mjs';
+import { filesUnder, required } from './env.mjs';
 
 const EDGE_URL = required('TESSERA_EDGE_URL');
 const WWW_URL = required('TESSERA_WWW_URL');
@@ -371,15 +371,7 @@ describe('policies at /prompt/v1/start against real workerd', () => {
     const started = await start(realm, username, { headers: cf('NL') });
     const done = await passcode(realm, started.json.session, totp(secret));
     assert.equal(done.status, 200, done.text);
-    const files = [];
-    const walk = (dir) => {
-      for (const name of readdirSync(dir)) {
-        const path = join(dir, name);
-        if (statSync(path).isDirectory()) walk(path);
-        else files.push(path);
-      }
-    };
-    walk(join(STATE_DIR, 'wrangler'));
+    const files = filesUnder(join(STATE_DIR, 'wrangler'));
     const contents = files.map((path) => readFileSync(path));
     const containing = (needle) => contents.filter((bytes) => bytes.includes(Buffer.from(needle))).length;
     assert.ok(files.some((path) => /\.sqlite/.test(path)), `SQLite files found: ${files.length}`);

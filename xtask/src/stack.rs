@@ -327,20 +327,8 @@ pub fn issue_activation(
     username: &str,
 ) -> Result<String> {
     let url = format!("http://127.0.0.1:{edge_port}/internal/v1/activation");
-    let mut response = cmd::http_agent(Duration::from_secs(30))
-        .post(&url)
-        .header(
-            "Authorization",
-            &format!("Bearer {}", credentials.admin_token),
-        )
-        .content_type("application/json")
-        .send(json!({"realm": REALM, "username": username}).to_string())
-        .with_context(|| format!("POST {url}"))?;
-    let status = response.status();
-    let text = response.body_mut().read_to_string().unwrap_or_default();
-    if status != 200 {
-        bail!("issuing an activation code failed: {status} {text}");
-    }
+    let body = json!({"realm": REALM, "username": username});
+    let text = admin_post(credentials, &url, &body).context("issuing an activation code failed")?;
     let value: Value = serde_json::from_str(&text)?;
     value
         .get("activation_link")
@@ -433,8 +421,16 @@ fn seed(edge_port: u16, credentials: &Credentials, www_port: u16) -> Result<()> 
     });
     let url = format!("http://127.0.0.1:{edge_port}/internal/v1/seed");
     println!("POST {url}");
+    let text = admin_post(credentials, &url, &body).context("seeding failed")?;
+    println!("seeded: {text}");
+    Ok(())
+}
+
+/// POSTs `body` as JSON to an admin endpoint with the admin token; the answer's text, or
+/// an error naming a status other than 200.
+fn admin_post(credentials: &Credentials, url: &str, body: &Value) -> Result<String> {
     let mut response = cmd::http_agent(Duration::from_secs(30))
-        .post(&url)
+        .post(url)
         .header(
             "Authorization",
             &format!("Bearer {}", credentials.admin_token),
@@ -445,10 +441,9 @@ fn seed(edge_port: u16, credentials: &Credentials, www_port: u16) -> Result<()> 
     let status = response.status();
     let text = response.body_mut().read_to_string().unwrap_or_default();
     if status != 200 {
-        bail!("seeding failed: {status} {text}");
+        bail!("POST {url}: {status} {text}");
     }
-    println!("seeded: {text}");
-    Ok(())
+    Ok(text)
 }
 
 fn www_json(ports: Ports, credentials: &Credentials) -> Value {
@@ -488,20 +483,8 @@ fn issue_bob_bypass_code(stack: &Stack) -> Result<String> {
     step("demo: issue bob a bypass code");
     let url = format!("{}/internal/v1/bypass_codes", stack.edge_url());
     let body = json!({"realm": REALM, "username": BOB, "count": 1});
-    let mut response = cmd::http_agent(Duration::from_secs(30))
-        .post(&url)
-        .header(
-            "Authorization",
-            &format!("Bearer {}", stack.credentials.admin_token),
-        )
-        .content_type("application/json")
-        .send(body.to_string())
-        .with_context(|| format!("POST {url}"))?;
-    let status = response.status();
-    let text = response.body_mut().read_to_string().unwrap_or_default();
-    if status != 200 {
-        bail!("issuing bob's bypass code failed: {status} {text}");
-    }
+    let text =
+        admin_post(&stack.credentials, &url, &body).context("issuing bob's bypass code failed")?;
     let value: Value = serde_json::from_str(&text)?;
     let code = value
         .get("codes")

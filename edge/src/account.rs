@@ -22,7 +22,7 @@ use tessera_shared::policy::{
 use tessera_shared::v1::admin::BypassCodeInfo;
 use tessera_shared::v1::{Method, MethodOption, PolicyConfig};
 
-use crate::code::{Grant, PendingCode};
+use crate::code::{Grant, IssuedCode};
 use crate::store::StoreError;
 
 /// TOTP codes are accepted one step either side of now.
@@ -105,9 +105,9 @@ pub enum AccountCommand {
         /// application under `policy` (checked by the Worker, which holds the key).
         #[serde(default)]
         remembered: bool,
-        /// The authorization code to store if the verdict is a final allow.
+        /// The grant of the authorization code to issue if the verdict is a final allow.
         #[serde(default)]
-        code: Option<PendingCode>,
+        code: Option<Grant>,
     },
     /// Check a passcode against the user's devices, refusing replays and counting failures
     /// against the policy's lockout settings.
@@ -117,14 +117,14 @@ pub enum AccountCommand {
         now: i64,
         #[serde(default)]
         policy: PolicyConfig,
-        /// The authorization code to store if the passcode is accepted.
+        /// The grant of the authorization code to issue if the passcode is accepted.
         #[serde(default)]
-        code: Option<PendingCode>,
+        code: Option<Grant>,
     },
-    /// Store the authorization code of a sign-in another command already allowed (a push
+    /// Issue the authorization code of a sign-in another command already allowed (a push
     /// answered in this object).
     IssueCode {
-        code: PendingCode,
+        code: Grant,
         factor: String,
         reason: String,
     },
@@ -154,15 +154,21 @@ pub enum AccountReply {
         factor: String,
         reason: String,
         device_id: String,
+        /// The authorization code issued, when the command carried its grant.
+        #[serde(default)]
+        code: Option<IssuedCode>,
     },
     Refused(Refusal),
     Seeded,
-    CodeStored,
+    CodeIssued(IssuedCode),
     /// A final allow without a second factor: bypass status, policy skip, a trusted
     /// network, an unenrolled user let through, a remembered device.
     Allowed {
         factor: String,
         reason: String,
+        /// The authorization code issued, when the command carried its grant.
+        #[serde(default)]
+        code: Option<IssuedCode>,
     },
     Audit(Vec<AuditEvent>),
     /// The bypass codes just stored, or the live ones listed, in issue order.
@@ -451,6 +457,9 @@ pub trait AccountStorage {
     fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// The newest `limit` audit rows, newest first.
     fn audit(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError>;
+    /// A new authorization code routed to this object: random bytes and the object's own
+    /// route (`code::compose`), not yet stored.
+    fn draw_code(&self) -> Result<String, StoreError>;
     fn insert_code(&self, code_hash: &str, grant: &Grant) -> Result<(), StoreError>;
     /// Reads and deletes a code in one step, and deletes the codes expired before `now`
     /// (here rather than on insert, so a sign-in pays for no purge).
@@ -500,11 +509,10 @@ pub fn execute(
             code,
             factor,
             reason,
-        } => {
-            let (code_hash, grant) = code.decided(&factor, &reason);
-            storage.insert_code(&code_hash, &grant)?;
-            Ok(AccountReply::CodeStored)
-        }
+        } => Ok(AccountReply::CodeIssued(issue_code(
+            storage,
+            code.decided(&factor, &reason),
+        )?)),
         AccountCommand::Seed { user } => {
             let merged = merge_seed(storage.load()?, key, user)?;
             storage.save(&merged)?;
@@ -528,22 +536,39 @@ pub fn execute(
     }
 }
 
-/// Stores `code` when `reply` allows the sign-in, in the same step as the decision and
-/// after its audit row; any other reply stores nothing.
+/// Issues the code for `grant` when `reply` allows the sign-in, in the same step as the
+/// decision and after its audit row, and puts it in the reply; any other reply issues
+/// nothing.
 fn store_code_if_allowed(
     storage: &impl AccountStorage,
-    code: Option<PendingCode>,
-    reply: AccountReply,
+    grant: Option<Grant>,
+    mut reply: AccountReply,
 ) -> Result<AccountReply, StoreError> {
     if let (
-        Some(code),
-        AccountReply::Accepted { factor, reason, .. } | AccountReply::Allowed { factor, reason },
-    ) = (code, &reply)
+        Some(grant),
+        AccountReply::Accepted {
+            factor,
+            reason,
+            code,
+            ..
+        }
+        | AccountReply::Allowed {
+            factor,
+            reason,
+            code,
+        },
+    ) = (grant, &mut reply)
     {
-        let (code_hash, grant) = code.decided(factor, reason);
-        storage.insert_code(&code_hash, &grant)?;
+        *code = Some(issue_code(storage, grant.decided(factor, reason))?);
     }
     Ok(reply)
+}
+
+/// Draws a code routed to this object and stores `grant` under its hash.
+fn issue_code(storage: &impl AccountStorage, grant: Grant) -> Result<IssuedCode, StoreError> {
+    let code = storage.draw_code()?;
+    storage.insert_code(&crate::code::code_hash(&code), &grant)?;
+    Ok(IssuedCode(code))
 }
 
 /// Redeems an authorization code held by this object: deletes it and returns its grant
@@ -733,6 +758,7 @@ fn allow(
     Ok(AccountReply::Allowed {
         factor: factor.to_owned(),
         reason: reason.to_owned(),
+        code: None,
     })
 }
 
@@ -812,6 +838,7 @@ fn verify_passcode(
             factor: factor.to_owned(),
             reason: reason.to_owned(),
             device_id,
+            code: None,
         });
     }
     if replayed {
@@ -903,6 +930,7 @@ fn redeem_bypass_code(
             factor: factor.to_owned(),
             reason: reason.to_owned(),
             device_id: code.id,
+            code: None,
         });
     }
     record.lockout = record.lockout.record_failure(policy, now);

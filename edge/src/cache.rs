@@ -88,10 +88,6 @@ impl<S: Stores> Stores for Cached<'_, S> {
         self.inner.account(key, command).await
     }
 
-    fn account_route(&self, key: &AccountKey) -> Result<String, StoreError> {
-        self.inner.account_route(key)
-    }
-
     async fn redeem_code(
         &self,
         route: &str,

@@ -2,15 +2,16 @@
 //!
 //! A code lives in the account object of the user it signs in, so a sign-in costs one
 //! object round trip: the object that accepts the passcode (or decides the final allow)
-//! stores the code in the same step, and never without its audit row. The code must then
-//! find its way back to that object from nothing but itself, so it is
-//! `random "." route`: 32 random bytes (unpadded base64url) and the account object's
-//! opaque route from `Stores::account_route` (its Durable Object id in production), which
-//! names the object without naming the user.
+//! draws and stores the code in the same step, never without its audit row, and hands it
+//! back in its reply. The code must then find its way back to that object from nothing
+//! but itself, so it is `random "." route`: 32 random bytes (unpadded base64url) and the
+//! account object's opaque route (its Durable Object id in production), which names the
+//! object without naming the user. The Worker only sends the [`Grant`] the code would
+//! stand for, so a sign-in that ends in no allow draws nothing.
 //!
 //! The object keeps only the SHA-256 of the whole code, so a lookup never compares the
 //! code itself, and it deletes a code in the same step that reads it: two exchanges of one
-//! code cannot both succeed. Expired codes are purged whenever the object stores a new one.
+//! code cannot both succeed. Expired codes are purged whenever the object redeems one.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -42,24 +43,27 @@ pub struct Grant {
     pub expires_at: i64,
 }
 
-/// A code the Worker drew for a sign-in that may end in an allow: the account object
-/// stores it, with the factor and reason of its decision, only if it allows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingCode {
-    pub code_hash: String,
-    /// The grant; its `factor` and `reason` are set by the object's decision.
-    pub grant: Grant,
-}
-
-impl PendingCode {
-    /// The grant as stored for a decision with `factor` and `reason`.
-    pub fn decided(self, factor: &str, reason: &str) -> (String, Grant) {
-        let grant = Grant {
+impl Grant {
+    /// The grant as stored for a decision with `factor` and `reason` (the Worker sends it
+    /// with both empty: only the account object decides).
+    pub fn decided(self, factor: &str, reason: &str) -> Self {
+        Self {
             factor: factor.to_owned(),
             reason: reason.to_owned(),
-            ..self.grant
-        };
-        (self.code_hash, grant)
+            ..self
+        }
+    }
+}
+
+/// An authorization code an account object issued, on its way back to the Worker.
+/// Redacted from `Debug`: it is a bearer credential until redeemed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IssuedCode(pub String);
+
+impl std::fmt::Debug for IssuedCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IssuedCode([REDACTED])")
     }
 }
 

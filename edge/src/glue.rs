@@ -34,7 +34,7 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys;
 use worker::worker_sys::{DurableObject as ObjectStub, DurableObjectNamespace as ObjectNamespace};
 use worker::{
-    Context, DurableObject, Env, Headers, ResponseBuilder, SqlStorage, SqlStorageValue, State,
+    Context, DurableObject, Env, ResponseBuilder, SqlStorage, SqlStorageValue, State,
     durable_object, event, js_sys,
 };
 
@@ -72,14 +72,20 @@ thread_local! {
     static CONFIG: std::cell::OnceCell<Rc<Config>> = const { std::cell::OnceCell::new() };
 }
 
+/// The Worker's entry point, on the platform's own `Request` and `Response`: worker-rs's
+/// wrappers would parse the URL, wrap `cf` and copy headers one call at a time on the way
+/// in, and copy them again on the way out (see [`core_request`], [`platform_response`]).
 #[event(fetch)]
 async fn fetch(
-    request: worker::Request,
+    request: web_sys::Request,
     env: Env,
     _ctx: Context,
-) -> worker::Result<worker::Response> {
-    if push::is_device_upgrade(&request) {
-        return push::forward_upgrade(request, &env).await;
+) -> worker::Result<web_sys::Response> {
+    if request.headers().has("upgrade").unwrap_or(false) {
+        let upgrade = worker::Request::from(Clone::clone(&request));
+        if push::is_device_upgrade(&upgrade) {
+            return push::forward_upgrade(upgrade, &env).await.map(Into::into);
+        }
     }
     let response = match core_request(request).await {
         Ok((request, client)) => {
@@ -100,7 +106,7 @@ async fn fetch(
         }
         Err(error) => error.into_response(),
     };
-    Ok(worker_response(response))
+    platform_response(response)
 }
 
 fn config(env: &Env) -> Config {
@@ -121,44 +127,58 @@ fn now() -> i64 {
 
 /// The platform's request as the core's `http::Request<Vec<u8>>`, with the client's IP
 /// (`CF-Connecting-IP`, set by the platform) and country and region (`request.cf`).
-async fn core_request(
-    mut request: worker::Request,
-) -> Result<(web::Request, ClientInfo), ApiError> {
-    let url = request.url().map_err(|e| web::internal(&e))?;
-    let method = http::Method::from_bytes(request.method().as_ref().as_bytes())
+async fn core_request(request: web_sys::Request) -> Result<(web::Request, ClientInfo), ApiError> {
+    let method = http::Method::from_bytes(request.method().as_bytes())
         .map_err(|_| ApiError::bad_request("Unknown method."))?;
-    let declared_length = request
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|value| value.parse::<usize>().ok());
+    let headers = header_pairs(&request.headers()).map_err(|e| web::internal(&e))?;
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    };
+    let declared_length = header("content-length").and_then(|value| value.parse::<usize>().ok());
     if declared_length.is_some_and(|length| length > MAX_BODY_BYTES) {
         return Err(ApiError::new(
             tessera_shared::v1::ErrorCode::PayloadTooLarge,
             "The request body is too large.",
         ));
     }
+    let client = ClientInfo {
+        ip: header("cf-connecting-ip").map(str::to_owned),
+        country: cf_string(&request, "country"),
+        region: cf_string(&request, "regionCode"),
+    };
     let body = if method == http::Method::GET || method == http::Method::HEAD {
         Vec::new()
     } else {
-        request.bytes().await.map_err(|e| web::internal(&e))?
+        let buffer = request.array_buffer().map_err(js_backend);
+        let buffer = JsFuture::from(buffer.map_err(|e| web::internal(&e))?)
+            .await
+            .map_err(|e| web::internal(&js_backend(e)))?;
+        js_sys::Uint8Array::new(&buffer).to_vec()
     };
-    let mut builder = http::Request::builder().method(method).uri(url.as_str());
-    for (name, value) in request.headers().entries() {
+    let mut builder = http::Request::builder().method(method).uri(request.url());
+    for (name, value) in &headers {
         builder = builder.header(name, value);
     }
     let core = builder.body(body).map_err(|e| web::internal(&e))?;
-    let client = ClientInfo {
-        ip: request.headers().get("cf-connecting-ip").ok().flatten(),
-        country: cf_string(request.inner(), "country"),
-        region: cf_string(request.inner(), "regionCode"),
-    };
     Ok((core, client))
 }
 
+/// Every header of `headers` as (name, value) pairs, in one call into JavaScript: the
+/// `Headers` as a JSON array of pairs.
+fn header_pairs(headers: &web_sys::Headers) -> Result<Vec<(String, String)>, StoreError> {
+    let pairs = js_sys::Array::from(headers.as_ref());
+    let json = js_sys::JSON::stringify(&pairs)
+        .map_err(js_backend)?
+        .as_string()
+        .unwrap_or_default();
+    serde_json::from_str(&json).map_err(backend)
+}
+
 /// Reads `request.cf[name]` without the panicking accessors.
-fn cf_string(request: &worker::web_sys::Request, name: &str) -> Option<String> {
+fn cf_string(request: &web_sys::Request, name: &str) -> Option<String> {
     let cf = js_sys::Reflect::get(request.as_ref(), &JsValue::from_str("cf")).ok()?;
     if cf.is_undefined() || cf.is_null() {
         return None;
@@ -168,20 +188,33 @@ fn cf_string(request: &worker::web_sys::Request, name: &str) -> Option<String> {
         .as_string()
 }
 
-fn worker_response(response: web::Response) -> worker::Response {
-    let (parts, body) = response.into_parts();
-    let headers = Headers::new();
-    for (name, value) in &parts.headers {
-        if let Ok(value) = value.to_str()
-            && headers.append(name.as_str(), value).is_err()
-        {
-            web::log(&format!("dropped response header {name}"));
-        }
+/// The core's response as the platform's, its headers set in one call (a JSON array of
+/// pairs, parsed by JavaScript) rather than one call per header.
+fn platform_response(response: web::Response) -> worker::Result<web_sys::Response> {
+    let (parts, mut body) = response.into_parts();
+    let pairs: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+        .collect();
+    let init = web_sys::ResponseInit::new();
+    init.set_status(parts.status.as_u16());
+    if let Ok(json) = serde_json::to_string(&pairs)
+        && let Ok(headers) = js_sys::JSON::parse(&json)
+    {
+        init.set_headers(&headers);
     }
-    ResponseBuilder::new()
-        .with_status(parts.status.as_u16())
-        .with_headers(headers)
-        .fixed(body)
+    let built = if body.is_empty() {
+        web_sys::Response::new_with_opt_str_and_init(None, &init)
+    } else {
+        web_sys::Response::new_with_opt_u8_array_and_init(Some(&mut body), &init)
+    };
+    built.map_err(|error| worker::Error::RustError(js_backend(error).to_string()))
+}
+
+/// [`platform_response`] as worker-rs's `Response`, for the handlers written on it.
+fn worker_response(response: web::Response) -> worker::Result<worker::Response> {
+    platform_response(response).map(worker::Response::from)
 }
 
 /// `crypto.getRandomValues`, reached through `globalThis` without panicking paths.
@@ -313,14 +346,6 @@ impl Stores for WorkerStores<'_> {
             command,
         };
         call(&stub, &envelope).await
-    }
-
-    fn account_route(&self, key: &AccountKey) -> Result<String, StoreError> {
-        let id = self
-            .namespace(ACCOUNTS_BINDING)?
-            .id_from_name(&key.object_name())
-            .map_err(js_backend)?;
-        id.to_string().map_err(js_backend)
     }
 
     async fn redeem_code(
@@ -513,6 +538,8 @@ pub struct Account {
     waiters: RefCell<Vec<futures_channel::oneshot::Sender<()>>>,
     /// The account's rows as this instance last read or wrote them.
     rows: RefCell<AccountRows>,
+    /// This object's id: the route of the authorization codes it issues (`code`).
+    route: String,
 }
 
 impl std::fmt::Debug for Account {
@@ -543,11 +570,12 @@ fn require_key(key: &Option<StorageKey>) -> Result<&StorageKey, StoreError> {
 impl DurableObject for Account {
     fn new(state: State, env: Env) -> Self {
         Self {
-            state,
             schema_ready: Cell::new(false),
             storage_key: storage_key(&env),
             waiters: RefCell::new(Vec::new()),
             rows: RefCell::new(AccountRows::default()),
+            route: state.id().to_string(),
+            state,
         }
     }
 
@@ -571,7 +599,7 @@ impl DurableObject for Account {
                 &text,
                 |sql, redeem: Redeem| {
                     let key = require_key(&self.storage_key)?;
-                    let storage = SqlAccount::new(sql, key, &self.rows);
+                    let storage = SqlAccount::new(sql, key, self);
                     with_account_rows(&self.rows, || {
                         account::redeem_code(&storage, &redeem.code_hash, redeem.now)
                     })
@@ -585,7 +613,7 @@ impl DurableObject for Account {
             &text,
             |sql, envelope: AccountEnvelope| {
                 let key = require_key(&self.storage_key)?;
-                let storage = SqlAccount::new(sql, key, &self.rows);
+                let storage = SqlAccount::new(sql, key, self);
                 with_account_rows(&self.rows, || {
                     account::execute(&storage, &envelope.key, envelope.command)
                 })
@@ -659,6 +687,7 @@ struct SqlAccount<'a> {
     sql: SqlStorage,
     key: &'a StorageKey,
     rows: &'a RefCell<AccountRows>,
+    route: &'a str,
 }
 
 /// What an account object knows of its own rows between commands. The object is the only
@@ -685,8 +714,13 @@ struct StoredDevice {
 }
 
 impl<'a> SqlAccount<'a> {
-    fn new(sql: SqlStorage, key: &'a StorageKey, rows: &'a RefCell<AccountRows>) -> Self {
-        Self { sql, key, rows }
+    fn new(sql: SqlStorage, key: &'a StorageKey, account: &'a Account) -> Self {
+        Self {
+            sql,
+            key,
+            rows: &account.rows,
+            route: &account.route,
+        }
     }
 }
 
@@ -855,6 +889,11 @@ impl AccountStorage for SqlAccount<'_> {
              FROM audit ORDER BY seq DESC LIMIT ?",
             vec![i64::from(limit).into()],
         )
+    }
+
+    fn draw_code(&self) -> Result<String, StoreError> {
+        let random = crate::store::random_token(&CryptoEntropy, crate::code::CODE_BYTES)?;
+        Ok(crate::code::compose(&random, self.route))
     }
 
     fn insert_code(&self, code_hash: &str, grant: &Grant) -> Result<(), StoreError> {

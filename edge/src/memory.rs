@@ -36,6 +36,19 @@ pub struct MemoryAccount {
     push: RefCell<PushBook>,
     codes: RefCell<HashMap<String, Grant>>,
     bypass_codes: RefCell<Vec<BypassCodeRecord>>,
+    /// The route of the codes this object issues: its name in unpadded base64url.
+    route: String,
+    entropy: CountingEntropy,
+}
+
+impl MemoryAccount {
+    /// The object named `name` (`AccountKey::object_name`).
+    fn named(name: &str) -> Self {
+        Self {
+            route: URL_SAFE_NO_PAD.encode(name),
+            ..Self::default()
+        }
+    }
 }
 
 /// The `TESSERA_STORAGE_KEY` the in-memory objects stand for (32 bytes of base64): its
@@ -86,6 +99,11 @@ impl AccountStorage for MemoryAccount {
     fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
         self.audit.borrow_mut().push(event.clone());
         Ok(())
+    }
+
+    fn draw_code(&self) -> Result<String, StoreError> {
+        let random = crate::store::random_token(&self.entropy, crate::code::CODE_BYTES)?;
+        Ok(crate::code::compose(&random, &self.route))
     }
 
     fn insert_code(&self, code_hash: &str, grant: &Grant) -> Result<(), StoreError> {
@@ -294,11 +312,12 @@ impl MemoryStores {
     }
 
     fn account_object(&self, key: &AccountKey) -> std::rc::Rc<MemoryAccount> {
-        self.accounts
-            .borrow_mut()
-            .entry(key.object_name())
-            .or_default()
-            .clone()
+        let name = key.object_name();
+        let mut accounts = self.accounts.borrow_mut();
+        let object = accounts
+            .entry(name)
+            .or_insert_with_key(|name| std::rc::Rc::new(MemoryAccount::named(name)));
+        std::rc::Rc::clone(object)
     }
 }
 
@@ -317,11 +336,6 @@ impl Stores for MemoryStores {
         let object = self.account_object(key);
         let reply = account::execute(object.as_ref(), key, wire(&command)?)?;
         wire(&reply)
-    }
-
-    /// The object name in unpadded base64url: opaque enough for tests, and URL-safe.
-    fn account_route(&self, key: &AccountKey) -> Result<String, StoreError> {
-        Ok(URL_SAFE_NO_PAD.encode(key.object_name()))
     }
 
     async fn redeem_code(

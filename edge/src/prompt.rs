@@ -20,7 +20,7 @@ use tessera_shared::v1::{
 
 use crate::account::{AccountCommand, AccountKey, AccountReply, AuditContext, Passcode, Refusal};
 use crate::app::{Edge, RequestContext};
-use crate::code::{self, CODE_BYTES, CODE_LIFETIME, Grant, PendingCode};
+use crate::code::{CODE_LIFETIME, Grant, IssuedCode};
 use crate::directory::{AppRecord, Branding, DirectoryCommand, DirectoryReply, Policies};
 use crate::remember::{self, Remembered};
 use crate::session::{self, SESSION_LIFETIME, Session, SessionError, SessionKey};
@@ -143,14 +143,13 @@ async fn start_flow<S: Stores>(
         expires_at,
     };
     let account = AccountKey::new(&app.realm, &verified.username);
-    // Drawn now, stored by the account only if its verdict is a final allow.
-    let (code, pending) = draw_code(edge, &account, &session, cx)?;
     let command = AccountCommand::Begin {
         audit: audit_context(&app, &session.txid, cx),
         now: cx.now,
         policy: policy.config.clone(),
         remembered,
-        code: Some(pending),
+        // Issued by the account only if its verdict is a final allow.
+        code: Some(code_grant(&session, cx)),
     };
     let reply = edge
         .stores
@@ -169,7 +168,9 @@ async fn start_flow<S: Stores>(
             (methods, None)
         }
         // A remembered device is not offered again: the browser already holds a token.
-        AccountReply::Allowed { .. } => (Vec::new(), Some(completion(&session, code, None))),
+        AccountReply::Allowed {
+            code: Some(code), ..
+        } => (Vec::new(), Some(completion(&session, code, None))),
         AccountReply::Refused(refusal) => {
             return Err(refusal_error(refusal, &edge.config.service_name));
         }
@@ -235,22 +236,11 @@ pub async fn policy_for<S: Stores>(
     ))
 }
 
-/// Draws the authorization code for `session`'s sign-in, routed to the account object
-/// that will store it: the code in clear, and what the object stores (its hash and
-/// grant). The object sets the grant's factor and reason when it allows.
-fn draw_code<S: Stores>(
-    edge: &Edge<'_, S>,
-    account: &AccountKey,
-    session: &Session,
-    cx: &RequestContext,
-) -> Result<(String, PendingCode), ApiError> {
-    let random = store::random_token(edge.entropy, CODE_BYTES).map_err(|e| web::internal(&e))?;
-    let route = edge
-        .stores
-        .account_route(account)
-        .map_err(|e| web::internal(&e))?;
-    let code = code::compose(&random, &route);
-    let grant = Grant {
+/// What the authorization code of `session`'s sign-in will stand for, sent to the
+/// account object, which issues the code only if it allows (and sets the factor and
+/// reason of its decision).
+fn code_grant(session: &Session, cx: &RequestContext) -> Grant {
+    Grant {
         client_id: session.client_id.clone(),
         redirect_uri: session.redirect_uri.clone(),
         realm: session.realm.clone(),
@@ -263,16 +253,12 @@ fn draw_code<S: Stores>(
         ip: cx.client.ip.clone(),
         country: cx.client.country.clone(),
         expires_at: cx.now.saturating_add(CODE_LIFETIME),
-    };
-    let pending = PendingCode {
-        code_hash: code::code_hash(&code),
-        grant,
-    };
-    Ok((code, pending))
+    }
 }
 
-/// The completion of an allowed sign-in whose code the account object stored.
-fn completion(session: &Session, code: String, remember: Option<RememberOffer>) -> Completion {
+/// The completion of an allowed sign-in whose code the account object issued.
+fn completion(session: &Session, code: IssuedCode, remember: Option<RememberOffer>) -> Completion {
+    let IssuedCode(code) = code;
     Completion {
         redirect: completion_redirect(
             &session.redirect_uri,
@@ -303,21 +289,22 @@ async fn passcode_flow<S: Stores>(
     }
     let (policy, _) = policy_for(edge.stores, &app).await?;
     let account = AccountKey::new(&session.realm, &session.username);
-    let (code, pending) = draw_code(edge, &account, &session, cx)?;
     let command = AccountCommand::VerifyPasscode {
         passcode: Passcode(passcode),
         audit: audit_context(&app, &session.txid, cx),
         now: cx.now,
         policy: policy.config,
-        code: Some(pending),
+        code: Some(code_grant(&session, cx)),
     };
     let reply = edge
         .stores
         .account(&account, command)
         .await
         .map_err(|e| web::internal(&e))?;
-    match reply {
-        AccountReply::Accepted { .. } => {}
+    let code = match reply {
+        AccountReply::Accepted {
+            code: Some(code), ..
+        } => code,
         AccountReply::Refused(refusal) => {
             return Err(refusal_error(refusal, &edge.config.service_name));
         }
@@ -326,7 +313,7 @@ async fn passcode_flow<S: Stores>(
                 "verify_passcode",
             )));
         }
-    }
+    };
     let remember = remember_offer(edge, &policy.effective, &session, cx)?;
     Ok(completion(&session, code, remember))
 }
@@ -386,7 +373,7 @@ pub(crate) async fn open_session<S: Stores>(
     Ok((session, app))
 }
 
-/// A second factor other than a passcode (a push) succeeded: the account object stores
+/// A second factor other than a passcode (a push) succeeded: the account object issues
 /// the single-use authorization code; a remembered-device offer comes with it when the
 /// policy allows one.
 pub(crate) async fn complete<S: Stores>(
@@ -400,14 +387,13 @@ pub(crate) async fn complete<S: Stores>(
     let (policy, _) = policy_for(edge.stores, app).await?;
     let remember = remember_offer(edge, &policy.effective, session, cx)?;
     let account = AccountKey::new(&session.realm, &session.username);
-    let (code, pending) = draw_code(edge, &account, session, cx)?;
     let command = AccountCommand::IssueCode {
-        code: pending,
+        code: code_grant(session, cx),
         factor,
         reason,
     };
     match edge.stores.account(&account, command).await {
-        Ok(AccountReply::CodeStored) => Ok(completion(session, code, remember)),
+        Ok(AccountReply::CodeIssued(code)) => Ok(completion(session, code, remember)),
         Ok(_) => Err(web::internal(&StoreError::UnexpectedReply("issue_code"))),
         Err(error) => Err(web::internal(&error)),
     }

@@ -40,11 +40,6 @@ pub trait Stores {
         command: AccountCommand,
     ) -> Result<AccountReply, StoreError>;
 
-    /// An opaque, URL-safe name of the account object for `key` that routes back to it
-    /// without naming the user (the object's id in production): the tail of the
-    /// authorization codes the object issues (`code`).
-    fn account_route(&self, key: &AccountKey) -> Result<String, StoreError>;
-
     /// Redeems the code stored under `code_hash` in the account object `route` names
     /// (`account::redeem_code`): its grant, or `None` when the route names no account
     /// object or the object holds no such unexpired code.

@@ -57,9 +57,7 @@ pub async fn forward_upgrade(
     env: &Env,
 ) -> worker::Result<worker::Response> {
     let unauthorized = |message: &str| {
-        Ok(worker_response(
-            ApiError::new(ErrorCode::Unauthorized, message).into_response(),
-        ))
+        worker_response(ApiError::new(ErrorCode::Unauthorized, message).into_response())
     };
     let Some(header) = request.headers().get("authorization").ok().flatten() else {
         return unauthorized("A signed device request is required.");
@@ -74,7 +72,7 @@ pub async fn forward_upgrade(
         .and_then(|namespace| namespace.get_by_name(&key.object_name()))
     {
         Ok(stub) => stub,
-        Err(error) => return Ok(worker_response(web::internal(&error).into_response())),
+        Err(error) => return worker_response(web::internal(&error).into_response()),
     };
     stub.fetch_with_request(request).await
 }
@@ -94,10 +92,10 @@ pub fn accept_device(
     let key = match device_auth::parse_authorization(&header) {
         Ok(signed) => AccountKey::new(&signed.claims().realm, &signed.claims().username),
         Err(_) => {
-            return Ok(worker_response(
+            return worker_response(
                 ApiError::new(ErrorCode::Unauthorized, "The device request is malformed.")
                     .into_response(),
-            ));
+            );
         }
     };
     let command = PushCommand::Pending {
@@ -109,16 +107,16 @@ pub fn accept_device(
     let (device_id, pushes) = match execute(account, &key, command) {
         Ok((PushReply::Pending { device_id, pushes }, _)) => (device_id, pushes),
         Ok((PushReply::Refused(refusal), _)) => {
-            return Ok(worker_response(
+            return worker_response(
                 crate::push::refusal_error(refusal, super::DEFAULT_SERVICE_NAME).into_response(),
-            ));
+            );
         }
         Ok(_) => {
-            return Ok(worker_response(
+            return worker_response(
                 web::internal(&StoreError::UnexpectedReply("pending")).into_response(),
-            ));
+            );
         }
-        Err(error) => return Ok(worker_response(web::internal(&error).into_response())),
+        Err(error) => return worker_response(web::internal(&error).into_response()),
     };
     let pair = WebSocketPair::new()?;
     account
@@ -144,7 +142,7 @@ fn execute(
     let sql = account.state.storage().sql();
     ensure_schema(&sql, &account.schema_ready, ACCOUNT_SCHEMA)?;
     let storage_key = super::require_key(&account.storage_key)?;
-    let storage = SqlAccount::new(sql, storage_key, &account.rows);
+    let storage = SqlAccount::new(sql, storage_key, account);
     let (reply, effects) = super::with_account_rows(&account.rows, || {
         push_object::execute(&storage, key, command)
     })?;

@@ -73,6 +73,10 @@ pub struct IsolateFigures {
     pub process_all_ms_under_perf: f64,
 }
 
+/// When set, the bench keeps its directory (with `perf.data`) and has V8 write
+/// `/tmp/perf-PID.map`, so `perf report` names the Worker's JavaScript and Wasm frames.
+const PROFILE_VAR: &str = "TESSERA_BENCH_PROFILE";
+
 /// One `perf` sample per this much CPU time (`perf record -e cpu-clock -c`).
 const PERF_PERIOD_NS: u64 = 50_000;
 /// A sample with this frame on its stack is the isolate running a request.
@@ -82,7 +86,14 @@ pub fn measure() -> Result<PasscodeFigures> {
     let state = std::env::temp_dir().join(format!("tessera-bench-workerd-{}", std::process::id()));
     std::fs::create_dir_all(&state)?;
     let result = run(&state);
-    let _ = std::fs::remove_dir_all(&state);
+    if std::env::var_os(PROFILE_VAR).is_some() {
+        println!(
+            "{PROFILE_VAR} is set: kept {} (perf.data, workerd logs)",
+            state.display()
+        );
+    } else {
+        let _ = std::fs::remove_dir_all(&state);
+    }
     result
 }
 
@@ -139,10 +150,16 @@ fn write_config(
             .with_context(|| format!("copying edge/build/{file}"))?;
     }
     let text = |value: &str| serde_json::to_string(value).unwrap_or_default();
+    let v8_flags = if std::env::var_os(PROFILE_VAR).is_some() {
+        r#"v8Flags = ["--perf-basic-prof"],"#
+    } else {
+        ""
+    };
     let config = format!(
         r#"using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
+  {v8_flags}
   services = [
     (name = "edge", worker = .edge),
     (name = "do-storage", disk = (path = {storage}, writable = true)),
@@ -218,6 +235,9 @@ fn passcodes(
         let out = run_with_stdin(&mut driver(), &request("perf"));
         drop(perf); // SIGTERM: perf writes its data.
         let out = out.map_err(|error| format!("{error:#}"))?;
+        if std::env::var_os(PROFILE_VAR).is_some() {
+            let _ = std::fs::write(perf_data.with_file_name("windows.json"), &out);
+        }
         let sampled: Value = serde_json::from_str(&out).map_err(|error| error.to_string())?;
         isolate_figures(&perf_data, &sampled)
     });

@@ -303,9 +303,10 @@ fn workerd_direct() -> Result<Vec<Row>> {
     let source = "cargo xtask bench (xtask/src/bench_passcode.rs: workerd serve edge.capnp, no \
                   wrangler; tests/interop/bench_passcode.py: sequential requests, workerd CPU \
                   from /proc/PID/task/*/schedstat around each)";
-    let isolate_source = "cargo xtask bench (a second pass with new users under `perf record -e \
-                          cpu-clock -c 50000 -g -k CLOCK_MONOTONIC`: the share of samples with \
-                          workerd::IoContext::runImpl on the stack inside the requests' windows)";
+    let isolate_source = "cargo xtask bench (every other measured user under `perf record -e \
+                          cpu-clock -c 50000 -g -k CLOCK_MONOTONIC`, enabled for that user's \
+                          requests: the share of samples with workerd::IoContext::runImpl on \
+                          the stack inside the requests' windows)";
     Ok(vec![
         Row {
             what: "edge cold start via workerd directly".into(),

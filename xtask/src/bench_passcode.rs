@@ -19,16 +19,18 @@
 //! creation).
 //!
 //! That figure is an upper bound of what Cloudflare meters: it also counts workerd's HTTP
-//! server, SQLite's fsyncs on local disk and objects being evicted meanwhile. So the same
-//! run is also sampled by `perf record` (one sample per `PERF_PERIOD_NS` of CPU time, with
+//! server, SQLite's fsyncs on local disk and objects being evicted meanwhile. So `perf
+//! record` watches the same process (one sample per `PERF_PERIOD_NS` of CPU time, with
 //! call stacks, on `CLOCK_MONOTONIC`), and each sample is given to the request whose
 //! window (recorded by the driver on the same clock) it falls in. Samples with
 //! `workerd::IoContext::runImpl` on the stack are the isolate at work for a request: the
 //! Worker's and the Account object's JavaScript and Wasm, with the synchronous storage
 //! calls they make — what Cloudflare counts as a request's CPU time. Sampling that often
-//! slows the process it watches, so perf runs on a second pass with new users, and only
-//! the isolate's share of the samples is taken from it: the isolate's CPU time is that
-//! share of the first pass's medians.
+//! slows the process it watches, so perf starts disabled and the driver enables it (through
+//! perf's control FIFO) for every other measured user only; only the isolate's share of
+//! the samples is taken from those users, and the isolate's CPU time is that share of the
+//! other users' schedstat medians. Interleaved, both halves see the machine in the same
+//! state: a shared virtual machine's speed drifts by tens of percent over minutes.
 
 use std::time::Duration;
 
@@ -38,7 +40,8 @@ use serde_json::{Value, json};
 use crate::cmd::{self, Service};
 use crate::stack::Credentials;
 
-const USERS: usize = 80;
+/// Warm-up users, then measured users: half read by schedstat, half sampled by perf.
+const USERS: usize = 130;
 const WARMUP: usize = 30;
 const COLD_RUNS: usize = 3;
 
@@ -58,7 +61,7 @@ pub struct PasscodeFigures {
     pub cold_start: Duration,
 }
 
-/// What `perf` says of the isolate, from the second pass.
+/// What `perf` says of the isolate, from the sampled users.
 #[derive(Debug)]
 pub struct IsolateFigures {
     /// The isolate's share of the process's samples in the requests' windows (0 to 1).
@@ -208,39 +211,37 @@ fn passcodes(
 ) -> Result<PasscodeFigures> {
     let pids = workerd_pids(edge)?;
     println!("workerd pid(s): {pids:?}");
-    let request = |prefix: &str| {
-        json!({
-            "base": base,
-            "client_id": credentials.client_id,
-            "client_secret": credentials.client_secret,
-            "admin_token": credentials.admin_token,
-            "pids": pids,
-            "users": USERS,
-            "warmup": WARMUP,
-            "prefix": prefix,
-        })
-        .to_string()
-    };
-    let driver = || {
-        let mut driver = cmd::command(crate::setup::interop_python());
-        driver.arg(cmd::root().join("tests/interop/bench_passcode.py"));
-        driver
-    };
-    let out = run_with_stdin(&mut driver(), &request("bench"))?;
-    let figures: Value = serde_json::from_str(&out).context("bench_passcode.py printed no JSON")?;
-    // The second pass, under perf (whose sampling slows the process it watches), only
-    // says which share of each request's CPU time the isolate had.
     let perf_data = edge.log.with_file_name("perf.data");
-    let isolate = start_perf(&pids, &perf_data).and_then(|perf| {
-        let out = run_with_stdin(&mut driver(), &request("perf"));
-        drop(perf); // SIGTERM: perf writes its data.
-        let out = out.map_err(|error| format!("{error:#}"))?;
-        if std::env::var_os(PROFILE_VAR).is_some() {
-            let _ = std::fs::write(perf_data.with_file_name("windows.json"), &out);
-        }
-        let sampled: Value = serde_json::from_str(&out).map_err(|error| error.to_string())?;
-        isolate_figures(&perf_data, &sampled)
+    let control = (
+        perf_data.with_file_name("perf.ctl"),
+        perf_data.with_file_name("perf.ack"),
+    );
+    let perf = start_perf(&pids, &perf_data, &control);
+    let perf_control = perf
+        .is_ok()
+        .then(|| json!({ "ctl": control.0, "ack": control.1 }));
+    let request = json!({
+        "base": base,
+        "client_id": credentials.client_id,
+        "client_secret": credentials.client_secret,
+        "admin_token": credentials.admin_token,
+        "pids": pids,
+        "users": USERS,
+        "warmup": WARMUP,
+        "perf_control": perf_control,
     });
+    let mut driver = cmd::command(crate::setup::interop_python());
+    driver.arg(cmd::root().join("tests/interop/bench_passcode.py"));
+    let out = run_with_stdin(&mut driver, &request.to_string());
+    let isolate = perf.and_then(|perf| {
+        drop(perf); // SIGTERM: perf writes its data.
+        isolate_figures(&perf_data, out.as_deref().unwrap_or_default())
+    });
+    let out = out?;
+    if std::env::var_os(PROFILE_VAR).is_some() {
+        let _ = std::fs::write(perf_data.with_file_name("windows.json"), &out);
+    }
+    let figures: Value = serde_json::from_str(&out).context("bench_passcode.py printed no JSON")?;
     let series = |name: &str| -> Vec<f64> {
         figures
             .get(name)
@@ -274,29 +275,49 @@ fn passcodes(
     })
 }
 
-/// `perf record` on the workerd processes, or why not.
-fn start_perf(pids: &[u32], data: &std::path::Path) -> Result<Service, String> {
+/// `perf record` on the workerd processes, started disabled and driven through the
+/// `control` FIFOs (commands, acknowledgements), or why there is none.
+fn start_perf(
+    pids: &[u32],
+    data: &std::path::Path,
+    control: &(std::path::PathBuf, std::path::PathBuf),
+) -> Result<Service, String> {
     crate::setup::perf().map_err(|error| format!("no perf: {error:#}"))?;
+    for fifo in [&control.0, &control.1] {
+        let _ = std::fs::remove_file(fifo);
+        let made = cmd::command("mkfifo").arg(fifo).status();
+        if !made.is_ok_and(|status| status.success()) {
+            return Err(format!("mkfifo {} failed", fifo.display()));
+        }
+    }
     let pids: Vec<String> = pids.iter().map(u32::to_string).collect();
     let mut command = cmd::command("perf");
     command
         .args(["record", "-q", "-e", "cpu-clock", "-c"])
         .arg(PERF_PERIOD_NS.to_string())
-        .args(["-g", "-k", "CLOCK_MONOTONIC", "-p"])
+        .args(["-g", "-k", "CLOCK_MONOTONIC", "-D", "-1", "--control"])
+        .arg(format!(
+            "fifo:{},{}",
+            control.0.display(),
+            control.1.display()
+        ))
+        .arg("-p")
         .arg(pids.join(","))
         .arg("-o")
         .arg(data);
     let service = Service::spawn("perf", &mut command, &data.with_extension("log"))
         .map_err(|error| format!("perf record did not start: {error:#}"))?;
-    // perf attaches asynchronously; the driver seeds and opens prompts first anyway.
+    // perf opens its FIFOs asynchronously; the driver seeds and warms up first anyway, and
+    // fails (rather than waits) if they are not open when it first needs them.
     std::thread::sleep(Duration::from_millis(500));
     Ok(service)
 }
 
 /// Reads the samples back (`perf script`) and gives each to the request window it falls
 /// in: per window, all samples and those in the isolate.
-fn isolate_figures(data: &std::path::Path, figures: &Value) -> Result<IsolateFigures, String> {
+fn isolate_figures(data: &std::path::Path, out: &str) -> Result<IsolateFigures, String> {
     use std::io::BufRead;
+    let figures: Value = serde_json::from_str(out).map_err(|error| error.to_string())?;
     let mut windows: Vec<(String, u64, u64)> = figures
         .get("windows")
         .and_then(Value::as_array)

@@ -138,6 +138,10 @@ fn run(state: &std::path::Path) -> Result<PasscodeFigures> {
 fn spawn_workerd(config: &std::path::Path, log: &std::path::Path) -> Result<Service> {
     let mut command = cmd::command(cmd::node_bin("workerd"));
     command.arg("serve").arg(config);
+    // Beside its config: V8 writes its log files (with TESSERA_BENCH_PROFILE) to the cwd.
+    if let Some(state) = config.parent() {
+        command.current_dir(state);
+    }
     Service::spawn("workerd", &mut command, log)
 }
 

@@ -458,7 +458,7 @@ pub trait AccountStorage {
     /// The newest `limit` audit rows, newest first.
     fn audit(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError>;
     /// A new authorization code routed to this object: random bytes and the object's own
-    /// route (`code::compose`), not yet stored.
+    /// route (`code::draw`), not yet stored.
     fn draw_code(&self) -> Result<String, StoreError>;
     fn insert_code(&self, code_hash: &str, grant: &Grant) -> Result<(), StoreError>;
     /// Reads and deletes a code in one step, and deletes the codes expired before `now`
@@ -492,7 +492,7 @@ pub fn execute(
         } => {
             let policy = resolve(policy)?;
             let reply = begin(storage, key, &policy, remembered, &audit, now)?;
-            store_code_if_allowed(storage, code, reply)
+            issue_code_if_allowed(storage, code, reply)
         }
         AccountCommand::VerifyPasscode {
             passcode,
@@ -503,7 +503,7 @@ pub fn execute(
         } => {
             let policy = resolve(policy)?;
             let reply = verify_passcode(storage, key, &policy, &passcode.0, &audit, now)?;
-            store_code_if_allowed(storage, code, reply)
+            issue_code_if_allowed(storage, code, reply)
         }
         AccountCommand::IssueCode {
             code,
@@ -539,7 +539,7 @@ pub fn execute(
 /// Issues the code for `grant` when `reply` allows the sign-in, in the same step as the
 /// decision and after its audit row, and puts it in the reply; any other reply issues
 /// nothing.
-fn store_code_if_allowed(
+fn issue_code_if_allowed(
     storage: &impl AccountStorage,
     grant: Option<Grant>,
     mut reply: AccountReply,

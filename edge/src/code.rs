@@ -72,6 +72,18 @@ pub fn compose(random: &str, route: &str) -> String {
     format!("{random}.{route}")
 }
 
+/// A new code routed to the account object whose route is `route`: [`CODE_BYTES`] from
+/// `entropy`, then the route.
+pub fn draw(
+    entropy: &dyn crate::store::Entropy,
+    route: &str,
+) -> Result<String, crate::store::StoreError> {
+    Ok(compose(
+        &crate::store::random_token(entropy, CODE_BYTES)?,
+        route,
+    ))
+}
+
 /// The account route a presented code names, or `None` for a code not of our making.
 pub fn route(code: &str) -> Option<&str> {
     if code.len() > MAX_CODE_LEN {

@@ -130,14 +130,15 @@ fn now() -> i64 {
 async fn core_request(request: web_sys::Request) -> Result<(web::Request, ClientInfo), ApiError> {
     let method = http::Method::from_bytes(request.method().as_bytes())
         .map_err(|_| ApiError::bad_request("Unknown method."))?;
-    let headers = header_pairs(&request.headers()).map_err(|e| web::internal(&e))?;
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    };
-    let declared_length = header("content-length").and_then(|value| value.parse::<usize>().ok());
+    let reads_body = method != http::Method::GET && method != http::Method::HEAD;
+    let mut builder = http::Request::builder().method(method).uri(request.url());
+    for (name, value) in header_pairs(&request.headers()).map_err(|e| web::internal(&e))? {
+        builder = builder.header(name, value);
+    }
+    // The head first, so the declared length is checked before any of the body is read.
+    let mut core = builder.body(Vec::new()).map_err(|e| web::internal(&e))?;
+    let declared_length = web::header_str(&core, http::header::CONTENT_LENGTH)
+        .and_then(|value| value.parse::<usize>().ok());
     if declared_length.is_some_and(|length| length > MAX_BODY_BYTES) {
         return Err(ApiError::new(
             tessera_shared::v1::ErrorCode::PayloadTooLarge,
@@ -145,24 +146,18 @@ async fn core_request(request: web_sys::Request) -> Result<(web::Request, Client
         ));
     }
     let client = ClientInfo {
-        ip: header("cf-connecting-ip").map(str::to_owned),
+        ip: web::header_str(&core, http::HeaderName::from_static("cf-connecting-ip"))
+            .map(str::to_owned),
         country: cf_string(&request, "country"),
         region: cf_string(&request, "regionCode"),
     };
-    let body = if method == http::Method::GET || method == http::Method::HEAD {
-        Vec::new()
-    } else {
+    if reads_body {
         let buffer = request.array_buffer().map_err(js_backend);
         let buffer = JsFuture::from(buffer.map_err(|e| web::internal(&e))?)
             .await
             .map_err(|e| web::internal(&js_backend(e)))?;
-        js_sys::Uint8Array::new(&buffer).to_vec()
-    };
-    let mut builder = http::Request::builder().method(method).uri(request.url());
-    for (name, value) in &headers {
-        builder = builder.header(name, value);
+        *core.body_mut() = js_sys::Uint8Array::new(&buffer).to_vec();
     }
-    let core = builder.body(body).map_err(|e| web::internal(&e))?;
     Ok((core, client))
 }
 
@@ -892,8 +887,7 @@ impl AccountStorage for SqlAccount<'_> {
     }
 
     fn draw_code(&self) -> Result<String, StoreError> {
-        let random = crate::store::random_token(&CryptoEntropy, crate::code::CODE_BYTES)?;
-        Ok(crate::code::compose(&random, self.route))
+        crate::code::draw(&CryptoEntropy, self.route)
     }
 
     fn insert_code(&self, code_hash: &str, grant: &Grant) -> Result<(), StoreError> {

@@ -102,8 +102,7 @@ impl AccountStorage for MemoryAccount {
     }
 
     fn draw_code(&self) -> Result<String, StoreError> {
-        let random = crate::store::random_token(&self.entropy, crate::code::CODE_BYTES)?;
-        Ok(crate::code::compose(&random, &self.route))
+        crate::code::draw(&self.entropy, &self.route)
     }
 
     fn insert_code(&self, code_hash: &str, grant: &Grant) -> Result<(), StoreError> {

@@ -78,8 +78,7 @@ def main():
     req = json.load(sys.stdin)
     base, pids = req["base"], req["pids"]
     client_id, secret = req["client_id"], req["client_secret"]
-    prefix = req.get("prefix", "bench")
-    users = [f"{prefix}-{i:03d}" for i in range(req["users"])]
+    users = [f"bench-{i:03d}" for i in range(req["users"])]
     status, body = post(f"{base}/internal/v1/seed", {
         "realm": "demo",
         "applications": [{"client_id": client_id, "client_secret": secret, "name": "Bench"}],

@@ -80,6 +80,11 @@ pub struct IsolateFigures {
 /// `/tmp/perf-PID.map`, so `perf report` names the Worker's JavaScript and Wasm frames.
 const PROFILE_VAR: &str = "TESSERA_BENCH_PROFILE";
 
+/// Whether [`PROFILE_VAR`] is set.
+fn profiling() -> bool {
+    std::env::var_os(PROFILE_VAR).is_some()
+}
+
 /// One `perf` sample per this much CPU time (`perf record -e cpu-clock -c`).
 const PERF_PERIOD_NS: u64 = 50_000;
 /// A sample with this frame on its stack is the isolate running a request.
@@ -89,7 +94,7 @@ pub fn measure() -> Result<PasscodeFigures> {
     let state = std::env::temp_dir().join(format!("tessera-bench-workerd-{}", std::process::id()));
     std::fs::create_dir_all(&state)?;
     let result = run(&state);
-    if std::env::var_os(PROFILE_VAR).is_some() {
+    if profiling() {
         println!(
             "{PROFILE_VAR} is set: kept {} (perf.data, workerd logs)",
             state.display()
@@ -157,7 +162,7 @@ fn write_config(
             .with_context(|| format!("copying edge/build/{file}"))?;
     }
     let text = |value: &str| serde_json::to_string(value).unwrap_or_default();
-    let v8_flags = if std::env::var_os(PROFILE_VAR).is_some() {
+    let v8_flags = if profiling() {
         r#"v8Flags = ["--perf-basic-prof"],"#
     } else {
         ""
@@ -242,7 +247,7 @@ fn passcodes(
         isolate_figures(&perf_data, out.as_deref().unwrap_or_default())
     });
     let out = out?;
-    if std::env::var_os(PROFILE_VAR).is_some() {
+    if profiling() {
         let _ = std::fs::write(perf_data.with_file_name("windows.json"), &out);
     }
     let figures: Value = serde_json::from_str(&out).context("bench_passcode.py printed no JSON")?;
